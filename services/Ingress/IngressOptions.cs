@@ -1,0 +1,54 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace ModeRefresh.Ingress;
+
+/// <summary>Settings of the Ingress service, section <c>Ingress</c> (env: <c>Ingress__PubSubName</c>, ...).</summary>
+public sealed class IngressOptions
+{
+    public const string SectionName = "Ingress";
+
+    /// <summary>Dapr pub/sub component the verified events are published to.</summary>
+    [Required] public string PubSubName { get; set; } = "pubsub";
+
+    /// <summary>Dapr secret store component that holds the webhook key(s).</summary>
+    [Required] public string SecretStoreName { get; set; } = "secretstore";
+
+    /// <summary>Secret holding the dbt webhook key; several keys may be separated by commas or whitespace.</summary>
+    [Required] public string WebhookKeySecretName { get; set; } = "DBT_WEBHOOK_KEY";
+
+    [Required] public string CompletedTopic { get; set; } = "dbt-job-run-completed";
+    [Required] public string StartedTopic { get; set; } = "dbt-job-run-started";
+    [Required] public string ErroredTopic { get; set; } = "dbt-job-run-errored";
+
+    /// <summary>Largest accepted body; a larger one is refused with 413 before it is read.</summary>
+    [Range(1024, 16 * 1024 * 1024)] public int MaxBodyBytes { get; set; } = 64 * 1024;
+
+    /// <summary>How often keys are re-read from the secret store, so a rotated key works without a restart.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan KeyRefreshInterval { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>After a failed verification the keys are re-read at most this often (a new key is picked up at once).</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan KeyReloadOnFailureInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Bound on one secret-store read; dbt waits only 10 s for the whole request.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:00:05")]
+    public TimeSpan SecretTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Bound on the publish; past it dbt gets 503 and retries.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:00:07")]
+    public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Rejected requests are logged at Warning at most once per interval, with their count.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan RejectionLogInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The topic for a dbt event type, or null for types that are not published.</summary>
+    public string? TopicFor(string eventType) => eventType switch
+    {
+        Contracts.DbtEventTypes.RunCompleted => CompletedTopic,
+        Contracts.DbtEventTypes.RunStarted => StartedTopic,
+        Contracts.DbtEventTypes.RunErrored => ErroredTopic,
+        _ => null,
+    };
+}

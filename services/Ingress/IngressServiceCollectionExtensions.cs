@@ -1,0 +1,26 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using ModeRefresh.Ingress.Keys;
+using ModeRefresh.Ingress.Publishing;
+using ModeRefresh.Ingress.Webhooks;
+
+namespace ModeRefresh.Ingress;
+
+public static class IngressServiceCollectionExtensions
+{
+    public static WebApplicationBuilder AddIngress(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<IngressOptions>()
+            .BindConfiguration(IngressOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        // The SDK finds the sidecar through DAPR_GRPC_ENDPOINT / DAPR_HTTP_ENDPOINT and sends DAPR_API_TOKEN.
+        builder.Services.AddDaprClient();
+        builder.Services.AddSingleton<WebhookKeyStore>();
+        builder.Services.AddHostedService<WebhookKeyRefresher>();
+        builder.Services.AddSingleton<EventPublisher>();
+        builder.Services.AddSingleton<RejectionMonitor>();
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, IngressJsonContext.Default));
+        return builder;
+    }
+}

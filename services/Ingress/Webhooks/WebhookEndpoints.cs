@@ -1,0 +1,85 @@
+using System.Buffers;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+using ModeRefresh.Ingress.Keys;
+using ModeRefresh.Ingress.Publishing;
+
+namespace ModeRefresh.Ingress.Webhooks;
+
+public sealed record WebhookAccepted(string EventId, string? Topic, bool Published);
+
+public sealed record WebhookError(string Error);
+
+public static class WebhookEndpoints
+{
+    public static IEndpointRouteBuilder MapDbtWebhooks(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/webhooks/dbt", HandleAsync).WithName("DbtWebhook");
+        return app;
+    }
+
+    // Order matters: size cap, then keys (fail closed), then signature — all before any JSON is parsed.
+    private static async Task<IResult> HandleAsync(
+        HttpRequest request, WebhookKeyStore keyStore, EventPublisher publisher, RejectionMonitor rejections,
+        IOptions<IngressOptions> options, ILogger<WebhookAccepted> logger, CancellationToken ct)
+    {
+        var o = options.Value;
+        var (buffer, length) = await BodyReader.ReadCappedAsync(request, o.MaxBodyBytes, ct);
+        if (buffer is null) return Refuse(rejections, StatusCodes.Status413PayloadTooLarge, "body too large");
+        try
+        {
+            var body = buffer.AsMemory(0, length);
+            var keys = await keyStore.GetKeysAsync(ct);
+            if (keys.Count == 0)
+            {
+                IngressLog.NoKeys(logger);
+                return Refuse(rejections, StatusCodes.Status503ServiceUnavailable, "no webhook key available");
+            }
+
+            var signature = request.Headers[HeaderNames.Authorization].ToString();
+            if (signature.Length == 0) return Refuse(rejections, StatusCodes.Status401Unauthorized, "missing signature");
+            if (!SignatureVerifier.Verify(body.Span, signature, keys)
+                && !(await keyStore.ReloadAfterFailedVerificationAsync(ct)
+                     && SignatureVerifier.Verify(body.Span, signature, keyStore.Current)))
+            {
+                return Refuse(rejections, StatusCodes.Status401Unauthorized, "invalid signature");
+            }
+
+            if (!DbtPayloadParser.TryParse(body, out var evt, out var error))
+                return Refuse(rejections, StatusCodes.Status400BadRequest, error!);
+
+            var topic = o.TopicFor(evt!.EventType);
+            if (topic is null)
+            {
+                IngressLog.NotPublished(logger, evt.EventId, evt.EventType, evt.Data.JobId, evt.Data.RunId);
+                return TypedResults.Accepted((string?)null, new WebhookAccepted(evt.EventId, null, false));
+            }
+
+            try
+            {
+                await publisher.PublishAsync(topic, evt, ct);
+            }
+            catch (Exception ex) when (ex is Dapr.DaprException or OperationCanceledException or Grpc.Core.RpcException)
+            {
+                var reason = ex is OperationCanceledException ? "timed out" : ex.GetType().Name;
+                IngressLog.PublishFailed(logger, evt.EventId, evt.Data.JobId, evt.Data.RunId, topic, reason);
+                return TypedResults.Json(new WebhookError("event could not be published; retry later"),
+                    statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
+
+            IngressLog.Published(logger, evt.EventType, evt.EventId, evt.Data.JobId, evt.Data.RunId, topic);
+            return TypedResults.Accepted((string?)null, new WebhookAccepted(evt.EventId, topic, true));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static JsonHttpResult<WebhookError> Refuse(RejectionMonitor rejections, int status, string reason)
+    {
+        rejections.Rejected(status, reason);
+        return TypedResults.Json(new WebhookError(reason), statusCode: status);
+    }
+}
