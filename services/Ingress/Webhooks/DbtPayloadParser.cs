@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Unicode;
 using System.Text.Json;
 using ModeRefresh.Contracts;
 
@@ -13,6 +14,8 @@ public static class DbtPayloadParser
     public static bool TryParse(ReadOnlyMemory<byte> body, out DbtRunEvent? evt, out string? error)
     {
         evt = null;
+        // JsonDocument checks the structure but not the bytes inside strings: check them all first.
+        if (!Utf8.IsValid(body.Span)) return Fail("body is not valid UTF-8", out error);
         try
         {
             using var doc = JsonDocument.Parse(body);
@@ -54,7 +57,7 @@ public static class DbtPayloadParser
         }
         catch (JsonException)
         {
-            // Covers invalid UTF-8, truncation and nesting past the reader's depth limit.
+            // Covers truncation, bad tokens and nesting past the reader's depth limit.
             return Fail("malformed JSON", out error);
         }
         catch (PayloadException ex)
