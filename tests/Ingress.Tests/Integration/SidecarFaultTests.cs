@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using System.Net;
+using Grpc.Core;
+
+namespace ModeRefresh.Ingress.Tests.Integration;
+
+public sealed class SidecarFaultTests
+{
+    private static readonly Dictionary<string, string?> ShortPublishTimeout = new() { ["Ingress:PublishTimeout"] = "00:00:01" };
+
+    [Theory]
+    [InlineData(StatusCode.Unavailable)]
+    [InlineData(StatusCode.Internal)]
+    [InlineData(StatusCode.NotFound)]
+    public async Task Post_PublishFails_503AndDbtRetryAfterRecoverySucceeds(StatusCode failure)
+    {
+        var (sidecar, app) = await IngressApp.StartAsync();
+        await using var _ = sidecar;
+        using var __ = app;
+        var client = app.CreateClient();
+        var body = Samples.CompletedSuccess("wev_retry");
+        sidecar.FailNext("PublishEvent", failure);
+
+        var first = await client.PostSignedAsync(body, "k3y-one");
+        var retry = await client.PostSignedAsync(body, "k3y-one");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, first.StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, retry.StatusCode);
+        Assert.Single(sidecar.Published);
+        Assert.Equal(2, sidecar.Calls.Count(c => c.Method == "PublishEvent"));
+    }
+
+    [Fact]
+    public async Task Post_PublishHangs_503WithinTheBound()
+    {
+        var (sidecar, app) = await IngressApp.StartAsync(settings: ShortPublishTimeout);
+        await using var _ = sidecar;
+        using var __ = app;
+        var client = app.CreateClient();
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostSignedAsync(Samples.CompletedSuccess("wev_warm"), "k3y-one")).StatusCode);
+        sidecar.HangAlways("PublishEvent");
+
+        var clock = Stopwatch.StartNew();
+        var response = await client.PostSignedAsync(Samples.CompletedSuccess("wev_hang"), "k3y-one");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        // Bound: the configured publish timeout, far inside dbt's 10 s (not a speed assertion).
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(8));
+        Assert.Single(sidecar.Published);
+    }
+
+    [Fact]
+    public async Task Post_SidecarUnreachable_503()
+    {
+        var (sidecar, app) = await IngressApp.StartAsync();
+        await using var _ = sidecar;
+        using var __ = app;
+        var client = app.CreateClient();
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostSignedAsync(Samples.CompletedSuccess("wev_1"), "k3y-one")).StatusCode);
+
+        await sidecar.DisposeAsync();
+        var response = await client.PostSignedAsync(Samples.CompletedSuccess("wev_2"), "k3y-one");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Post_SidecarNeverThere_503NotUnverified()
+    {
+        using var app = new IngressApp("http://127.0.0.1:1", "http://127.0.0.1:1");
+
+        var response = await app.CreateClient().PostSignedAsync(Samples.CompletedSuccess("wev_none"), "k3y-one");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Post_SecretReadHangs_503WithinTheBound()
+    {
+        var (sidecar, app) = await IngressApp.StartAsync();
+        await using var _ = sidecar;
+        using var __ = app;
+        sidecar.HangAlways("GetSecret");
+
+        var clock = Stopwatch.StartNew();
+        var response = await app.CreateClient().PostSignedAsync(Samples.CompletedSuccess("wev_sh"), "k3y-one");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"took {clock.Elapsed}");
+        Assert.Empty(sidecar.Published);
+    }
+}

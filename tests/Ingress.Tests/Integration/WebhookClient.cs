@@ -1,0 +1,19 @@
+using System.Net.Http.Headers;
+using System.Text;
+
+namespace ModeRefresh.Ingress.Tests.Integration;
+
+internal static class WebhookClient
+{
+    public static Task<HttpResponseMessage> PostSignedAsync(this HttpClient client, string body, string key) =>
+        client.PostWebhookAsync(Encoding.UTF8.GetBytes(body), Samples.Sign(body, key));
+
+    public static async Task<HttpResponseMessage> PostWebhookAsync(this HttpClient client, byte[] body, string? signature,
+        string contentType = "application/json")
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/dbt") { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        if (signature is not null) request.Headers.TryAddWithoutValidation("Authorization", signature);
+        return await client.SendAsync(request, TestContext.Current.CancellationToken);
+    }
+}

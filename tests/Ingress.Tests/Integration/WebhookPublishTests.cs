@@ -1,0 +1,111 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using ModeRefresh.Contracts;
+
+namespace ModeRefresh.Ingress.Tests.Integration;
+
+public sealed class WebhookPublishTests
+{
+    [Fact]
+    public async Task Post_ValidCompletedWebhook_202AndExactlyOnePublish()
+    {
+        var (sidecar, app) = await IngressApp.StartAsync();
+        await using var _ = sidecar;
+        using var __ = app;
+        var body = Samples.CompletedSuccess("wev_ok", jobId: "123", runId: "777");
+
+        var response = await app.CreateClient().PostSignedAsync(body, "k3y-one");
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var answer = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+        Assert.Equal("wev_ok", answer.GetProperty("eventId").GetString());
+        Assert.Equal("dbt-job-run-completed", answer.GetProperty("topic").GetString());
+        Assert.True(answer.GetProperty("published").GetBoolean());
+
+        var published = Assert.Single(sidecar.Published);
+        Assert.Single(sidecar.Calls, c => c.Method == "PublishEvent");
+        Assert.Equal("pubsub", published.PubsubName);
+        Assert.Equal("dbt-job-run-completed", published.Topic);
+        Assert.Equal("application/json", published.DataContentType);
+        var evt = JsonSerializer.Deserialize(published.Data, ContractsJsonContext.Default.DbtRunEvent)!;
+        Assert.Equal("wev_ok", evt.EventId);
+        Assert.Equal("job.run.completed", evt.EventType);
+        Assert.Equal("123", evt.Data.JobId);
+        Assert.Equal("777", evt.Data.RunId);
+        Assert.Equal(10, evt.Data.RunStatusCode);
+        Assert.Equal("Success", evt.Data.RunStatus);
+        Assert.Equal("1", evt.AccountId);
+        Assert.Equal("wev_ok", published.Metadata["cloudevent.id"]);
+        Assert.Equal("com.getdbt.cloud.job.run.completed", published.Metadata["cloudevent.type"]);
+        Assert.Equal("https://cloud.getdbt.com/accounts/1", published.Metadata["cloudevent.source"]);
+        Assert.Equal("777", published.Metadata["cloudevent.subject"]);
+        Assert.Equal("123", published.Metadata["partitionKey"]);
+        Assert.Equal("wev_ok", published.Metadata["MessageId"]);
+    }
+
+    [Theory]
+    [InlineData("job.run.started", "dbt-job-run-started")]
+    [InlineData("job.run.errored", "dbt-job-run-errored")]
+    public async Task Post_OtherKnownEventType_PublishedOnItsTopic(string eventType, string topic)
+    {
+        var (sidecar, app) = await IngressApp.StartAsync();
+        await using var _ = sidecar;
+        using var __ = app;
+
+        var response = await app.CreateClient().PostSignedAsync(Samples.CompletedSuccess("wev_t", eventType: eventType), "k3y-one");
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.Equal(topic, Assert.Single(sidecar.Published).Topic);
+    }
+
+    [Fact]
+    public async Task Post_ConfiguredNames_UsedForPublish()
+    {
+        var (sidecar, app) = await IngressApp.StartAsync(settings: new Dictionary<string, string?>
+        {
+            ["Ingress:PubSubName"] = "kafka-pubsub",
+            ["Ingress:CompletedTopic"] = "runs-done",
+        });
+        await using var _ = sidecar;
+        using var __ = app;
+
+        var response = await app.CreateClient().PostSignedAsync(Samples.CompletedSuccess("wev_n"), "k3y-one");
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var published = Assert.Single(sidecar.Published);
+        Assert.Equal(("kafka-pubsub", "runs-done"), (published.PubsubName, published.Topic));
+    }
+
+    [Fact]
+    public async Task Post_UnknownEventType_202NotPublished()
+    {
+        var (sidecar, app) = await IngressApp.StartAsync();
+        await using var _ = sidecar;
+        using var __ = app;
+
+        var response = await app.CreateClient().PostSignedAsync(Samples.CompletedSuccess("wev_u", eventType: "job.run.cancelled"), "k3y-one");
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var answer = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+        Assert.False(answer.GetProperty("published").GetBoolean());
+        Assert.DoesNotContain(sidecar.Calls, c => c.Method == "PublishEvent");
+    }
+
+    [Fact]
+    public async Task Post_NumericIdsFromTheWild_PublishedAsStrings()
+    {
+        var (sidecar, app) = await IngressApp.StartAsync();
+        await using var _ = sidecar;
+        using var __ = app;
+        const string body = """{"accountId":5,"webhooksID":"wsu_x","eventId":"wev_num","eventType":"job.run.completed","data":{"jobId":42,"runId":99,"runStatusCode":10,"runStatus":"Success"}}""";
+
+        var response = await app.CreateClient().PostSignedAsync(body, "k3y-one");
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        using var doc = JsonDocument.Parse(Assert.Single(sidecar.Published).Data);
+        Assert.Equal("42", doc.RootElement.GetProperty("data").GetProperty("jobId").GetString());
+        Assert.Equal("99", doc.RootElement.GetProperty("data").GetProperty("runId").GetString());
+        Assert.Equal("wsu_x", doc.RootElement.GetProperty("webhookId").GetString());
+    }
+}

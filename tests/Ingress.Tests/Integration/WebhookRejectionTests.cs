@@ -1,0 +1,130 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+
+namespace ModeRefresh.Ingress.Tests.Integration;
+
+public sealed class WebhookRejectionTests
+{
+    private static readonly string Valid = Samples.CompletedSuccess("wev_bad");
+    private static readonly string ValidSignature = Samples.Sign(Valid, "k3y-one");
+
+    public static TheoryData<string, string?, HttpStatusCode, string> BadRequests => new()
+    {
+        { Valid, null, HttpStatusCode.Unauthorized, "missing signature" },
+        { Valid, "", HttpStatusCode.Unauthorized, "missing signature" },
+        { Valid, ValidSignature[..63], HttpStatusCode.Unauthorized, "invalid signature" },
+        { Valid, ValidSignature + "00", HttpStatusCode.Unauthorized, "invalid signature" },
+        { Valid, "g" + ValidSignature[1..], HttpStatusCode.Unauthorized, "invalid signature" },
+        { Valid, "Bearer " + ValidSignature, HttpStatusCode.Unauthorized, "invalid signature" },
+        { Valid, Samples.Sign(Valid, "wrong-key"), HttpStatusCode.Unauthorized, "invalid signature" },
+        { Valid, Samples.Sign(Valid + " ", "k3y-one"), HttpStatusCode.Unauthorized, "invalid signature" },
+        { "{not json", Samples.Sign("{not json", "k3y-one"), HttpStatusCode.BadRequest, "malformed JSON" },
+        { "", Samples.Sign("", "k3y-one"), HttpStatusCode.BadRequest, "malformed JSON" },
+        { """{"eventType":"job.run.completed","data":{}}""", Samples.Sign("""{"eventType":"job.run.completed","data":{}}""", "k3y-one"), HttpStatusCode.BadRequest, "missing or empty field: eventId" },
+        { """{"eventId":"e","data":{}}""", Samples.Sign("""{"eventId":"e","data":{}}""", "k3y-one"), HttpStatusCode.BadRequest, "missing or empty field: eventType" },
+        { """{"eventId":"e","eventType":"job.run.completed"}""", Samples.Sign("""{"eventId":"e","eventType":"job.run.completed"}""", "k3y-one"), HttpStatusCode.BadRequest, "missing or invalid field: data (an object)" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadRequests))]
+    public async Task Post_BadInput_RightStatusAndNoPublish(string body, string? signature, HttpStatusCode status, string reason)
+    {
+        var (sidecar, app) = await IngressApp.StartAsync();
+        await using var _ = sidecar;
+        using var __ = app;
+
+        var response = await app.CreateClient().PostWebhookAsync(Encoding.UTF8.GetBytes(body), signature);
+
+        Assert.Equal(status, response.StatusCode);
+        var answer = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+        Assert.Equal(reason, answer.GetProperty("error").GetString());
+        Assert.DoesNotContain(sidecar.Calls, c => c.Method == "PublishEvent");
+    }
+
+    [Theory]
+    [InlineData(65536, HttpStatusCode.Accepted)]
+    [InlineData(65537, HttpStatusCode.RequestEntityTooLarge)]
+    [InlineData(1_000_000, HttpStatusCode.RequestEntityTooLarge)]
+    public async Task Post_BodyAroundTheCap_RefusedOnlyPastIt(int size, HttpStatusCode expected)
+    {
+        var (sidecar, app) = await IngressApp.StartAsync();
+        await using var _ = sidecar;
+        using var __ = app;
+        var body = Padded(Samples.CompletedSuccess("wev_size"), size);
+
+        var response = await app.CreateClient().PostWebhookAsync(body, Samples.Sign(body, "k3y-one"));
+
+        Assert.Equal(expected, response.StatusCode);
+        Assert.Equal(expected == HttpStatusCode.Accepted ? 1 : 0, sidecar.Published.Count);
+    }
+
+    [Fact]
+    public async Task Post_ChunkedBodyOverTheCap_413WithoutPublish()
+    {
+        var (sidecar, app) = await IngressApp.StartAsync();
+        await using var _ = sidecar;
+        using var __ = app;
+        var body = Padded(Samples.CompletedSuccess("wev_chunk"), 70_000);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/dbt")
+        {
+            Content = new StreamContent(new NoLengthStream(body)),
+        };
+        request.Headers.TryAddWithoutValidation("Authorization", Samples.Sign(body, "k3y-one"));
+
+        var response = await app.CreateClient().SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Empty(sidecar.Published);
+    }
+
+    [Fact]
+    public async Task Post_WrongMethod_405()
+    {
+        var (sidecar, app) = await IngressApp.StartAsync();
+        await using var _ = sidecar;
+        using var __ = app;
+
+        var response = await app.CreateClient().GetAsync("/webhooks/dbt", TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Post_ForgedFlood_OneWarningAndNoSecretsInLogs()
+    {
+        var (sidecar, app) = await IngressApp.StartAsync(keys: "k3y-one,rotated-key-two");
+        await using var _ = sidecar;
+        using var __ = app;
+        var client = app.CreateClient();
+
+        for (var i = 0; i < 40; i++)
+        {
+            var response = await client.PostWebhookAsync(Encoding.UTF8.GetBytes(Valid), Samples.Sign(Valid, "forger-" + i));
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        }
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostSignedAsync(Valid, "rotated-key-two")).StatusCode);
+
+        var ingressLogs = app.Logs.Where(l => l.Category.StartsWith("ModeRefresh", StringComparison.Ordinal)).ToArray();
+        Assert.Single(ingressLogs, l => l.Level == LogLevel.Warning && l.Message.Contains("refused", StringComparison.Ordinal));
+        Assert.Equal(40, ingressLogs.Count(l => l.Level == LogLevel.Debug && l.Message.Contains("invalid signature", StringComparison.Ordinal)));
+        foreach (var secret in new[] { "k3y-one", "rotated-key-two", ValidSignature, Samples.Sign(Valid, "rotated-key-two"), Samples.Sign(Valid, "forger-3") })
+        {
+            Assert.DoesNotContain(app.Logs, l => l.Message.Contains(secret, StringComparison.OrdinalIgnoreCase));
+        }
+    }
+
+    // Pads inside a JSON string field so the body stays valid JSON of exactly `size` bytes.
+    private static byte[] Padded(string json, int size)
+    {
+        var prefix = json[..^1] + ",\"pad\":\"";
+        return Encoding.UTF8.GetBytes(prefix + new string('x', size - prefix.Length - 2) + "\"}");
+    }
+
+    private sealed class NoLengthStream(byte[] data) : MemoryStream(data)
+    {
+        public override bool CanSeek => false;
+    }
+}

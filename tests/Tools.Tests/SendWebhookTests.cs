@@ -1,0 +1,117 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using ModeRefresh.Contracts;
+using ModeRefresh.SendWebhook;
+using ModeRefresh.TestSupport;
+
+namespace ModeRefresh.Tools.Tests;
+
+public sealed class SendWebhookTests
+{
+    private static Func<string, string?> Env(string? key) => name => name == "DBT_WEBHOOK_KEY" ? key : null;
+
+    [Fact]
+    public async Task Run_AgainstIngress_202AndPublishedWithGivenIds()
+    {
+        await using var sidecar = await StandInSidecar.StartAsync(TestContext.Current.CancellationToken);
+        sidecar.AddSecretStore("secretstore");
+        sidecar.SetSecret("secretstore", "DBT_WEBHOOK_KEY", "tool-key");
+        using var ingress = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
+        {
+            b.UseSetting("DAPR_GRPC_ENDPOINT", sidecar.GrpcEndpoint);
+            b.UseSetting("DAPR_HTTP_ENDPOINT", sidecar.HttpEndpoint);
+        });
+        var stdout = new StringWriter();
+
+        var exit = await Sender.RunAsync(
+            ["--url", "http://localhost/webhooks/dbt", "--account", "77", "--job", "555", "--run", "999", "--event-id", "wev_tool"],
+            stdout, new StringWriter(), Env("tool-key"), ingress.Server.CreateHandler());
+
+        Assert.Equal(0, exit);
+        Assert.StartsWith("202 Accepted", stdout.ToString(), StringComparison.Ordinal);
+        var published = Assert.Single(sidecar.Published);
+        var evt = JsonSerializer.Deserialize(published.Data, ContractsJsonContext.Default.DbtRunEvent)!;
+        Assert.Equal(("wev_tool", "77", "555", "999"), (evt.EventId, evt.AccountId, evt.Data.JobId, evt.Data.RunId));
+        Assert.Equal((10, "Success"), (evt.Data.RunStatusCode, evt.Data.RunStatus));
+    }
+
+    [Fact]
+    public async Task Run_WrongKey_PrintsIngress401AndExits1()
+    {
+        await using var sidecar = await StandInSidecar.StartAsync(TestContext.Current.CancellationToken);
+        sidecar.AddSecretStore("secretstore");
+        sidecar.SetSecret("secretstore", "DBT_WEBHOOK_KEY", "tool-key");
+        using var ingress = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
+        {
+            b.UseSetting("DAPR_GRPC_ENDPOINT", sidecar.GrpcEndpoint);
+            b.UseSetting("DAPR_HTTP_ENDPOINT", sidecar.HttpEndpoint);
+        });
+        var stdout = new StringWriter();
+
+        var exit = await Sender.RunAsync(["--url", "http://localhost/webhooks/dbt", "--key", "not-it"],
+            stdout, new StringWriter(), Env(null), ingress.Server.CreateHandler());
+
+        Assert.Equal(1, exit);
+        Assert.Contains("401", stdout.ToString(), StringComparison.Ordinal);
+        Assert.Contains("invalid signature", stdout.ToString(), StringComparison.Ordinal);
+        Assert.Empty(sidecar.Published);
+    }
+
+    [Fact]
+    public async Task Run_FileDryRun_SignsExactBytesAsOpenSslDoes()
+    {
+        // printf '%s' 'hello dbt' | openssl dgst -sha256 -hmac 'k3y-one'
+        var file = Path.GetTempFileName();
+        await File.WriteAllTextAsync(file, "hello dbt", TestContext.Current.CancellationToken);
+        var stdout = new StringWriter();
+
+        var exit = await Sender.RunAsync(["--file", file, "--dry-run"], stdout, new StringWriter(), Env("k3y-one"));
+
+        Assert.Equal(0, exit);
+        Assert.Contains("Authorization: 80f8e190173632f128eae81907590c378c0f954aff22ff534030899041d81426", stdout.ToString(), StringComparison.Ordinal);
+        File.Delete(file);
+    }
+
+    [Theory]
+    [InlineData("error", 20, "Errored")]
+    [InlineData("running", 3, "Running")]
+    public async Task Run_StatusOption_SetsDbtStatusPair(string status, int code, string name)
+    {
+        var stdout = new StringWriter();
+
+        var exit = await Sender.RunAsync(["--status", status, "--dry-run"], stdout, new StringWriter(), Env("k"));
+
+        Assert.Equal(0, exit);
+        using var doc = JsonDocument.Parse(stdout.ToString().Split('\n')[0]);
+        Assert.Equal(code, doc.RootElement.GetProperty("data").GetProperty("runStatusCode").GetInt32());
+        Assert.Equal(name, doc.RootElement.GetProperty("data").GetProperty("runStatus").GetString());
+    }
+
+    [Theory]
+    [InlineData(new string[0], "no key")]
+    [InlineData(new[] { "--key", "k", "--status", "weird" }, "--status must be one of")]
+    [InlineData(new[] { "--key", "k", "--bogus", "1" }, "unknown option --bogus")]
+    [InlineData(new[] { "--key" }, "--key needs a value")]
+    [InlineData(new[] { "--key", "k", "--url", "not a url" }, "not an absolute URL")]
+    public async Task Run_BadArguments_Exit2WithReason(string[] args, string reason)
+    {
+        var stderr = new StringWriter();
+
+        var exit = await Sender.RunAsync(args, new StringWriter(), stderr, Env(null));
+
+        Assert.Equal(2, exit);
+        Assert.Contains(reason, stderr.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_NothingListening_Exit1WithError()
+    {
+        var stderr = new StringWriter();
+
+        var exit = await Sender.RunAsync(["--url", "http://127.0.0.1:1/webhooks/dbt"], new StringWriter(), stderr, Env("k"));
+
+        Assert.Equal(1, exit);
+        Assert.Contains("failed", stderr.ToString(), StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,3 @@
+using ModeRefresh.SendWebhook;
+
+return await Sender.RunAsync(args, Console.Out, Console.Error, Environment.GetEnvironmentVariable);
