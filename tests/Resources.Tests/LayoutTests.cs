@@ -1,0 +1,153 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using ModeRefresh.Resources.Tests.Infrastructure;
+
+namespace ModeRefresh.Resources.Tests;
+
+/// <summary>
+/// The fixed names and the drop-in layout: every broker folder defines `pubsub`, every secret-store folder
+/// `secretstore`; the state store is Refresh's only; secrets are scoped per app; credentials come from
+/// secretKeyRef; the example secrets file and the Dockerfiles are what the run modes expect.
+/// </summary>
+public sealed partial class LayoutTests
+{
+    public static TheoryData<string> BrokerFolders() => new(Folders("brokers"));
+
+    public static TheoryData<string> SecretStoreFolders() => new(Folders("secretstores"));
+
+    [Fact]
+    public void Brokers_RequiredAlternatives_AllPresent() =>
+        Assert.Subset(Folders("brokers").ToHashSet(), new HashSet<string>
+        {
+            "redis", "rabbitmq", "kafka", "jetstream", "azure-servicebus", "aws-snssqs", "gcp-pubsub",
+        });
+
+    [Fact]
+    public void SecretStores_RequiredAlternatives_AllPresent() =>
+        Assert.Subset(Folders("secretstores").ToHashSet(), new HashSet<string>
+        {
+            "local-file", "env", "kubernetes", "vault", "azure-keyvault", "aws-secretsmanager",
+        });
+
+    [Theory]
+    [MemberData(nameof(BrokerFolders))]
+    public void BrokerFolder_SinglePubSubComponent_NamedPubsubScopedToBothApps(string broker)
+    {
+        var folder = RepoPaths.Combine("components", "brokers", broker);
+        Assert.Equal(["pubsub.yaml"], Directory.GetFiles(folder).Select(Path.GetFileName));
+        var component = Yaml.LoadSingleMap(Path.Combine(folder, "pubsub.yaml"));
+        Assert.Equal("pubsub", component["metadata"]?["name"]?.AsString());
+        Assert.StartsWith("pubsub.", component["spec"]?["type"]?.AsString() ?? string.Empty, StringComparison.Ordinal);
+        Assert.Equal(["ingress", "refresh"], Scopes(component));
+    }
+
+    [Theory]
+    [MemberData(nameof(SecretStoreFolders))]
+    public void SecretStoreFolder_SingleComponent_NamedSecretstore(string store)
+    {
+        var folder = RepoPaths.Combine("components", "secretstores", store);
+        Assert.Equal(["secretstore.yaml"], Directory.GetFiles(folder).Select(Path.GetFileName));
+        var component = Yaml.LoadSingleMap(Path.Combine(folder, "secretstore.yaml"));
+        Assert.Equal("secretstore", component["metadata"]?["name"]?.AsString());
+        Assert.StartsWith("secretstores.", component["spec"]?["type"]?.AsString() ?? string.Empty, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ComponentsRoot_SharedResources_NoBrokerOrSecretStore()
+    {
+        // Dapr refuses two components of one name across the folders it loads: the root holds only what every
+        // broker / secret-store choice shares, so swapping one folder is enough.
+        var kinds = Directory.GetFiles(RepoPaths.Combine("components"), "*.yaml")
+            .Select(f => Yaml.LoadSingleMap(f))
+            .Select(d => $"{d["kind"]?.AsString()}/{d["metadata"]?["name"]?.AsString()}")
+            .Order(StringComparer.Ordinal);
+        Assert.Equal(["Component/statestore", "Resiliency/moderefresh-resiliency"], kinds);
+    }
+
+    [Theory]
+    [InlineData("components/statestore.yaml")]
+    [InlineData("deploy/kubernetes/components/statestore.yaml")]
+    public void StateStore_Scopes_RefreshOnly(string file)
+    {
+        var component = Yaml.LoadSingleMap(RepoPaths.Combine(file));
+        Assert.Equal("statestore", component["metadata"]?["name"]?.AsString());
+        Assert.Equal(["refresh"], Scopes(component));
+    }
+
+    [Theory]
+    [InlineData("components/config/ingress.yaml", "DBT_WEBHOOK_KEY")]
+    [InlineData("components/config/refresh.yaml", "MODE_API_SECRET", "MODE_API_TOKEN")]
+    [InlineData("deploy/kubernetes/configuration-ingress.yaml", "dbt-webhook-key")]
+    [InlineData("deploy/kubernetes/configuration-refresh.yaml", "mode-api-secret", "mode-api-token")]
+    public void Configuration_SecretScopes_DenyAllButTheAppsOwn(string file, params string[] allowed)
+    {
+        var configuration = Yaml.LoadSingleMap(RepoPaths.Combine(file));
+        var scope = Assert.Single(Assert.IsType<YSeq>(configuration["spec"]?["secrets"]?["scopes"]).Items);
+        Assert.Equal("secretstore", scope["storeName"]?.AsString());
+        Assert.Equal("deny", scope["defaultAccess"]?.AsString());
+        Assert.Equal(allowed, Assert.IsType<YSeq>(scope["allowedSecrets"]).Items.Select(i => i.AsString()).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Credentials_InAllComponents_ComeFromSecretKeyRef()
+    {
+        var sensitive = SensitiveName();
+        var files = RepoResources.SelfHostedFiles().Concat(RepoResources.KubernetesFiles());
+        foreach (var file in files)
+        {
+            foreach (var document in Yaml.LoadFile(file).Select(d => d.Root).OfType<YMap>().Where(d => d["kind"]?.AsString() == "Component"))
+            {
+                foreach (var item in (document["spec"]?["metadata"] as YSeq)?.Items ?? [])
+                {
+                    var name = item["name"]?.AsString() ?? string.Empty;
+                    Assert.False(sensitive.IsMatch(name) && item["value"] is not null && !name.EndsWith("Path", StringComparison.Ordinal),
+                        $"{RepoPaths.Relative(file)}: {name} holds a credential in plain text; use secretKeyRef");
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void SecretsExample_Names_ExactlyTheThreeSecrets()
+    {
+        using var json = JsonDocument.Parse(File.ReadAllText(RepoPaths.Combine("components", "secrets.example.json")));
+        Assert.Equal(["DBT_WEBHOOK_KEY", "MODE_API_SECRET", "MODE_API_TOKEN"], json.RootElement.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.All(json.RootElement.EnumerateObject(), p => Assert.Equal(JsonValueKind.String, p.Value.ValueKind));
+    }
+
+    [Fact]
+    public void Secrets_RealFile_IgnoredByGitAndDocker()
+    {
+        Assert.Contains(File.ReadAllLines(RepoPaths.Combine(".gitignore")), l => l.Trim() is "secrets.json" or "**/secrets.json" or "components/secrets.json");
+        Assert.Contains(File.ReadAllLines(RepoPaths.Combine(".dockerignore")), l => l.Trim() is "**/secrets.json");
+    }
+
+    [Theory]
+    [InlineData("Ingress", 5080)]
+    [InlineData("Refresh", 5090)]
+    public void Dockerfile_MultiStageNonRoot_CopiesBuildSettingsAndExposesAppPort(string service, int port)
+    {
+        var lines = File.ReadAllLines(RepoPaths.Combine("services", service, "Dockerfile"));
+        Assert.True(lines.Count(l => l.StartsWith("FROM ", StringComparison.Ordinal)) >= 2, "multi-stage build expected");
+        var copies = string.Join('\n', lines.Where(l => l.StartsWith("COPY ", StringComparison.Ordinal)));
+        foreach (var file in new[] { "global.json", "Directory.Build.props", "Directory.Packages.props", $"services/{service}/ModeRefresh.{service}.csproj", "services/Contracts/ModeRefresh.Contracts.csproj" })
+        {
+            Assert.Contains(file, copies, StringComparison.Ordinal);
+        }
+
+        var user = lines.LastOrDefault(l => l.StartsWith("USER ", StringComparison.Ordinal))?[5..].Trim();
+        Assert.True(user is "$APP_UID" or "app" || (int.TryParse(user, out var uid) && uid > 0), $"the final stage must run as a non-root user, found USER {user}");
+        Assert.Contains($"EXPOSE {port}", lines);
+        Assert.Contains(lines, l => l.Contains($"ASPNETCORE_HTTP_PORTS={port}", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("ENTRYPOINT", StringComparison.Ordinal) && l.Contains($"ModeRefresh.{service}.dll", StringComparison.Ordinal));
+    }
+
+    private static List<string> Folders(string kind) =>
+        Directory.GetDirectories(RepoPaths.Combine("components", kind)).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToList();
+
+    private static IEnumerable<string> Scopes(YMap component) =>
+        ((component["scopes"] as YSeq)?.Items ?? []).Select(s => s.AsString()).OfType<string>().Order(StringComparer.Ordinal);
+
+    [GeneratedRegex("(?i)(password|secret|token|accesskey|connectionstring|privatekey|saslpassword)$")]
+    private static partial Regex SensitiveName();
+}
