@@ -1,0 +1,44 @@
+using Dapr;
+using Dapr.Client;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using ModeRefresh.Refresh.Auth;
+using ModeRefresh.Refresh.Sidecar;
+using ModeRefresh.Refresh.Subscription;
+
+namespace ModeRefresh.Refresh.DeadLetters;
+
+public static class DeadLetterEndpoints
+{
+    public const string Route = "/events/dbt-job-run-completed-deadletter";
+    public const string ListRoute = "/deadletters";
+
+    public static IEndpointRouteBuilder MapDeadLetters(this IEndpointRouteBuilder app)
+    {
+        var dapr = app.ServiceProvider.GetRequiredService<IOptions<DaprOptions>>().Value;
+        var topics = app.ServiceProvider.GetRequiredService<IOptions<SubscriptionOptions>>().Value;
+
+        app.MapPost(Route, HandleAsync)
+            .WithTopic(new TopicOptions { PubsubName = dapr.PubsubName, Name = topics.DeadLetterTopic })
+            .RequireAppApiToken();
+        app.MapGet(ListRoute, ListAsync).RequireAppApiToken();
+        return app;
+    }
+
+    private static async Task<Ok<TopicAnswer>> HandleAsync(
+        HttpRequest request, DeadLetterHandler handler, CancellationToken ct) =>
+        TypedResults.Ok(await handler.HandleAsync(CloudEventId.Of(request), request.Body, ct));
+
+    private static async Task<Results<Ok<IReadOnlyList<DeadLetterEntry>>, ProblemHttpResult>> ListAsync(
+        DeadLetterStore store, CancellationToken ct)
+    {
+        try
+        {
+            return TypedResults.Ok(await store.ListAsync(ct));
+        }
+        catch (DaprException)
+        {
+            return TypedResults.Problem("The state store is unavailable.", statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+    }
+}

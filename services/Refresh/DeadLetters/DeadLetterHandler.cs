@@ -1,0 +1,55 @@
+using System.Text;
+using System.Text.Json;
+using ModeRefresh.Refresh.Subscription;
+
+namespace ModeRefresh.Refresh.DeadLetters;
+
+/// <summary>Logs each dead-lettered event with the reason it was given up, and keeps it for <c>GET /deadletters</c>.</summary>
+public sealed partial class DeadLetterHandler(DeadLetterStore store, TimeProvider time, ILogger<DeadLetterHandler> logger)
+{
+    private const string NoReason =
+        "no reason recorded: redeliveries ran out, or the event was dropped before this service could say why";
+
+    public async Task<TopicAnswer> HandleAsync(string? cloudEventId, Stream body, CancellationToken ct)
+    {
+        var data = await DbtEventReader.ReadBodyAsync(body, ct);
+        var evt = DbtEventReader.TryParse(data, out _);
+
+        // Reasons are stored under the dbt event id when the event was readable, else under the CloudEvent id.
+        var reason = (evt is null ? null : await store.GetReasonAsync(evt.EventId, ct))
+            ?? (cloudEventId is null ? null : await store.GetReasonAsync(cloudEventId, ct))
+            ?? NoReason;
+        LogDeadLetter(logger, evt?.EventId ?? cloudEventId ?? "(no id)", evt?.Data.RunId, evt?.Data.JobId, reason);
+
+        var entry = new DeadLetterEntry
+        {
+            EventId = evt?.EventId,
+            CloudEventId = cloudEventId,
+            RunId = evt?.Data.RunId,
+            JobId = evt?.Data.JobId,
+            Reason = reason,
+            DeadLetteredAt = time.GetUtcNow(),
+            Payload = TryJson(data),
+            RawPayload = TryJson(data) is null && data.Length > 0 ? Encoding.UTF8.GetString(data) : null,
+        };
+
+        // Not stored means not listable: ask for redelivery rather than lose it from the list.
+        return await store.AppendAsync(entry, ct) ? TopicAnswer.Success : TopicAnswer.Retry;
+    }
+
+    private static JsonElement? TryJson(byte[] data)
+    {
+        try
+        {
+            return data.Length == 0 ? null : JsonSerializer.Deserialize<JsonElement>(data);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    [LoggerMessage(EventId = 610, Level = LogLevel.Error,
+        Message = "Dead-lettered event {EventId} (dbt run {RunId}, job {JobId}): {Reason}")]
+    private static partial void LogDeadLetter(ILogger logger, string eventId, string? runId, string? jobId, string reason);
+}

@@ -1,0 +1,121 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using ModeRefresh.Refresh.Routing;
+using Polly.RateLimiting;
+using Polly.Timeout;
+
+namespace ModeRefresh.Refresh.Mode;
+
+/// <summary>
+/// Starts Mode report runs: <c>POST {Mode:BaseUrl}/api/{workspace}/reports/{report}/runs</c>. Retries, timeouts and
+/// rate limiting live in the "mode" resilience handler; this class turns what comes out of it into a
+/// <see cref="ModeRunResult"/> and swaps credentials once after a 401 if they were rotated.
+/// </summary>
+public sealed class ModeClient(HttpClient http, ModeCredentialStore credentials)
+{
+    private static readonly MediaTypeWithQualityHeaderValue HalJson = new("application/hal+json");
+
+    public async Task<ModeRunResult> RunReportAsync(ReportTarget target, CancellationToken ct)
+    {
+        ModeCredential credential;
+        try
+        {
+            credential = await credentials.GetAsync(ct);
+        }
+        catch (ModeCredentialsUnavailableException ex)
+        {
+            return new ModeRunResult.Transient($"Mode credentials unavailable: {ex.Message}");
+        }
+
+        var result = await SendAsync(target, credential, ct);
+        if (result is ModeRunResult.Permanent { StatusCode: 401 })
+        {
+            ModeCredential? renewed;
+            try
+            {
+                renewed = await credentials.RenewAfterUnauthorizedAsync(credential, ct);
+            }
+            catch (ModeCredentialsUnavailableException)
+            {
+                renewed = null; // keep Mode's 401 as the answer: it says more than the store's hiccup
+            }
+
+            if (renewed is not null)
+            {
+                result = await SendAsync(target, renewed, ct);
+            }
+        }
+
+        return result;
+    }
+
+    private async Task<ModeRunResult> SendAsync(ReportTarget target, ModeCredential credential, CancellationToken ct)
+    {
+        var path = $"api/{Uri.EscapeDataString(target.Workspace)}/reports/{Uri.EscapeDataString(target.Report)}/runs";
+        using var request = new HttpRequestMessage(HttpMethod.Post, path);
+        request.Headers.Authorization = credential.Header;
+        request.Headers.Accept.Add(HalJson);
+        request.Content = new StringContent($$"""{"parameters":{{target.ParametersJson}}}""", Encoding.UTF8);
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+
+        try
+        {
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct);
+            return await InterpretAsync(response, ct);
+        }
+        catch (TimeoutRejectedException)
+        {
+            return new ModeRunResult.Transient("Mode did not answer in time");
+        }
+        catch (RateLimiterRejectedException)
+        {
+            return new ModeRunResult.Transient("client-side Mode rate limiter rejected the call");
+        }
+        catch (HttpRequestException ex)
+        {
+            return new ModeRunResult.Transient($"Mode unreachable ({ex.HttpRequestError})");
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return new ModeRunResult.Transient("Mode call timed out");
+        }
+    }
+
+    private static async Task<ModeRunResult> InterpretAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        var status = (int)response.StatusCode;
+        var body = await response.Content.ReadAsStringAsync(ct);
+        if (response.IsSuccessStatusCode)
+        {
+            // Accepted means the run exists at Mode even if its body is odd: never treat that as a failure,
+            // which would run the report again.
+            return new ModeRunResult.Accepted(TryParse(body, ModeJsonContext.Default.ModeReportRun));
+        }
+
+        var message = TryParse(body, ModeJsonContext.Default.ModeError)?.Message ?? response.ReasonPhrase ?? "no message";
+        if (message.Length > 500)
+        {
+            message = message[..500];
+        }
+
+        var reason = $"Mode answered {status}: {message}";
+        return status is (int)HttpStatusCode.RequestTimeout or (int)HttpStatusCode.TooManyRequests or >= 500
+            ? new ModeRunResult.Transient(reason)
+            : new ModeRunResult.Permanent(status, reason);
+    }
+
+    private static T? TryParse<T>(string body, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
+        where T : class
+    {
+        try
+        {
+            return string.IsNullOrWhiteSpace(body) ? null : JsonSerializer.Deserialize(body, type);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,57 @@
+using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Options;
+using Polly;
+
+namespace ModeRefresh.Refresh.Mode;
+
+public static class ModeExtensions
+{
+    /// <summary>
+    /// The typed Mode client behind one resilience handler, outermost first: total timeout → retry (408, 429, 5xx,
+    /// timeouts, connection errors; exponential with jitter; Retry-After honoured) → per-credential rate limiter
+    /// (each attempt waits its turn) → per-attempt timeout.
+    /// </summary>
+    public static WebApplicationBuilder AddModeClient(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<ModeOptions>()
+            .BindConfiguration(ModeOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<ModeOptions>, ModeOptionsValidator>();
+        builder.Services.AddSingleton<ModeCredentialStore>();
+        builder.Services.AddSingleton<ModeRateLimiter>();
+
+        builder.Services.AddHttpClient<ModeClient>((services, http) =>
+            {
+                var baseUrl = services.GetRequiredService<IOptions<ModeOptions>>().Value.BaseUrl;
+                http.BaseAddress = new Uri(baseUrl.EndsWith('/') ? baseUrl : baseUrl + "/");
+                http.Timeout = Timeout.InfiniteTimeSpan; // the pipeline's total timeout is the limit
+            })
+            .AddResilienceHandler("mode", (pipeline, context) =>
+            {
+                var options = context.ServiceProvider.GetRequiredService<IOptions<ModeOptions>>().Value;
+                var limiter = context.ServiceProvider.GetRequiredService<ModeRateLimiter>();
+                pipeline.AddTimeout(options.TotalTimeout);
+                if (options.MaxRetryAttempts > 0)
+                {
+                    pipeline.AddRetry(new HttpRetryStrategyOptions
+                    {
+                        MaxRetryAttempts = options.MaxRetryAttempts,
+                        Delay = options.RetryBaseDelay,
+                        BackoffType = DelayBackoffType.Exponential,
+                        UseJitter = true,
+                        ShouldRetryAfterHeader = true,
+                    });
+                }
+
+                pipeline
+                    .AddRateLimiter(new HttpRateLimiterStrategyOptions
+                    {
+                        RateLimiter = args => limiter.AcquireAsync(
+                            args.Context.GetRequestMessage()!, args.Context.CancellationToken),
+                    })
+                    .AddTimeout(options.AttemptTimeout);
+            });
+        return builder;
+    }
+}

@@ -1,0 +1,37 @@
+using ModeRefresh.Refresh.Auth;
+using ModeRefresh.Refresh.DeadLetters;
+using ModeRefresh.Refresh.Health;
+using ModeRefresh.Refresh.Hosting;
+using ModeRefresh.Refresh.Idempotency;
+using ModeRefresh.Refresh.Mode;
+using ModeRefresh.Refresh.Routing;
+using ModeRefresh.Refresh.Sidecar;
+using ModeRefresh.Refresh.Subscription;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddRefreshConfigFile();
+builder.AddSidecar();
+builder.AddAppApiTokenAuth();
+builder.AddReportRouting();
+builder.AddModeClient();
+builder.AddIdempotency();
+builder.AddDeadLetters();
+builder.AddDbtRunSubscription();
+builder.AddHealth();
+
+var app = builder.Build();
+
+app.UseExceptionHandler();
+app.UseRouting();
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseDaprCloudEvents(); // after auth: an unauthenticated body is never parsed
+
+app.MapDbtRunSubscription();
+app.MapDeadLetters();
+app.MapHealth();
+
+app.Run();
+
+public partial class Program;

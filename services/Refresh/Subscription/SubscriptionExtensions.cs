@@ -1,0 +1,27 @@
+using Microsoft.Extensions.Options;
+
+namespace ModeRefresh.Refresh.Subscription;
+
+public static class SubscriptionExtensions
+{
+    public static WebApplicationBuilder AddDbtRunSubscription(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<SubscriptionOptions>()
+            .BindConfiguration(SubscriptionOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<SubscriptionOptions>, SubscriptionOptionsValidator>();
+        builder.Services.AddSingleton<AcceptedRunPublisher>();
+        builder.Services.AddTransient<ReportRunner>();
+        builder.Services.AddTransient<RunCompletedHandler>();
+        builder.Services.AddExceptionHandler<TopicExceptionHandler>();
+        builder.Services.AddProblemDetails();
+        builder.Services.ConfigureHttpJsonOptions(o =>
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, SubscriptionJsonContext.Default));
+        return builder;
+    }
+
+    /// <summary>Unwraps CloudEvents (structured mode) and forwards the envelope id as a header.</summary>
+    public static IApplicationBuilder UseDaprCloudEvents(this IApplicationBuilder app) =>
+        app.UseCloudEvents(CloudEventId.MiddlewareOptions);
+}

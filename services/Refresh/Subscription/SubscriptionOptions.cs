@@ -1,0 +1,21 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace ModeRefresh.Refresh.Subscription;
+
+/// <summary>Topics on <c>Dapr:PubsubName</c> (configuration section <c>Subscription</c>).</summary>
+public sealed class SubscriptionOptions
+{
+    public const string SectionName = "Subscription";
+
+    /// <summary>Where Ingress publishes verified dbt runs (the Ingress default).</summary>
+    [Required(ErrorMessage = "Subscription:Topic is required")]
+    public string Topic { get; set; } = "dbt-job-run-completed";
+
+    /// <summary>Where daprd sends events answered DROP or whose redeliveries ran out.</summary>
+    [Required(ErrorMessage = "Subscription:DeadLetterTopic is required")]
+    public string DeadLetterTopic { get; set; } = "dbt-job-run-completed-deadletter";
+
+    /// <summary>Where each accepted Mode run is announced (<c>ModeReportRunAccepted</c>).</summary>
+    [Required(ErrorMessage = "Subscription:RunsTopic is required")]
+    public string RunsTopic { get; set; } = "mode-report-runs";
+}

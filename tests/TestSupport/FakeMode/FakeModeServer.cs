@@ -1,0 +1,149 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Logging;
+
+namespace ModeRefresh.TestSupport;
+
+/// <summary>
+/// A fake Mode API on loopback, for tests only. It serves <c>POST /api/{workspace}/reports/{report}/runs</c> and
+/// checks what Mode checks: the path, HTTP Basic credentials (401 otherwise), a JSON body with a
+/// <c>parameters</c> object (400 otherwise) and, when a known-report list is set, the report (404 otherwise);
+/// then it answers 202 with a Report Run (unique token, state "enqueued", <c>_links.self</c>). Errors use Mode's
+/// shape <c>{"id": "...", "message": "..."}</c>. Faults are scripted with <see cref="Enqueue"/> and
+/// <see cref="StartOutage"/>, and every request is recorded in <see cref="Calls"/>. Start one per test.
+/// </summary>
+public sealed class FakeModeServer : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly FakeModeRecorder _recorder;
+    private readonly FakeModeScript _script;
+    private readonly TimeProvider _clock;
+    private WebApplication? _app;
+    private volatile FakeModeCredentials _credentials;
+    private volatile IReadOnlySet<string>? _knownReports;
+    private int _disposed;
+
+    private FakeModeServer(string token, string secret, TimeProvider clock)
+    {
+        _clock = clock;
+        _credentials = new FakeModeCredentials(token, secret);
+        _recorder = new FakeModeRecorder();
+        _script = new FakeModeScript(clock);
+    }
+
+    /// <summary>Base URL without a trailing slash, e.g. <c>http://127.0.0.1:41234</c>; use it as Mode:BaseUrl.</summary>
+    public string BaseUrl { get; private set; } = "";
+
+    /// <summary>Every request so far, in arrival order (a copy).</summary>
+    public IReadOnlyList<FakeModeCall> Calls => _recorder.Calls;
+
+    /// <summary>Calls that Mode accepted (202), i.e. report runs that were started.</summary>
+    public IReadOnlyList<FakeModeCall> Runs => [.. Calls.Where(c => c.Accepted)];
+
+    /// <summary>Starts a server that accepts Basic <paramref name="token"/>:<paramref name="secret"/>.</summary>
+    public static Task<FakeModeServer> StartAsync(string token, string secret, CancellationToken ct = default) =>
+        StartAsync(token, secret, TimeProvider.System, ct);
+
+    /// <summary>Starts with a chosen clock, which stamps calls and times outage windows.</summary>
+    public static async Task<FakeModeServer> StartAsync(string token, string secret, TimeProvider clock, CancellationToken ct = default)
+    {
+        var server = new FakeModeServer(token, secret, clock);
+        try
+        {
+            await server.StartHostAsync(ct);
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Changes the accepted credentials (simulates a rotation at Mode).</summary>
+    public void SetCredentials(string token, string secret) => _credentials = new FakeModeCredentials(token, secret);
+
+    /// <summary>Restricts the reports that exist (others answer 404); null (the default) accepts any report.</summary>
+    public void SetKnownReports(params string[]? reports) =>
+        _knownReports = reports is null ? null : new HashSet<string>(reports, StringComparer.Ordinal);
+
+    /// <summary>
+    /// Scripts the next <paramref name="times"/> answers for <paramref name="report"/> (or for any report when null).
+    /// A report's own queue is used before the global one; once both are empty, calls are answered normally.
+    /// </summary>
+    public void Enqueue(FakeModeResponse response, string? report = null, int times = 1) => _script.Enqueue(response, report, times);
+
+    /// <summary>Answers every call with <paramref name="response"/> (default 503) for <paramref name="duration"/>.</summary>
+    public void StartOutage(TimeSpan duration, FakeModeResponse? response = null) =>
+        _script.StartOutage(duration, response ?? FakeModeResponse.Unavailable);
+
+    public void EndOutage() => _script.EndOutage();
+
+    /// <summary>Forgets scripted faults, the outage and the recorded calls.</summary>
+    public void Reset()
+    {
+        _script.Clear();
+        _recorder.Clear();
+    }
+
+    /// <summary>Waits until the recorded calls satisfy <paramref name="condition"/>; TimeoutException otherwise.</summary>
+    public Task WaitForCallsAsync(Func<IReadOnlyList<FakeModeCall>, bool> condition, TimeSpan timeout) =>
+        _recorder.WaitAsync(condition, timeout);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync(); // releases hanging calls, or the graceful stop would wait for them
+        if (_app is not null)
+        {
+            using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await _app.StopAsync(patience.Token);
+            await _app.DisposeAsync();
+        }
+
+        _stopping.Dispose();
+    }
+
+    private async Task StartHostAsync(CancellationToken ct)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        ListenOptions? listen = null;
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, o => listen = o));
+        _app = builder.Build();
+        _app.Run(HandleAsync);
+        await _app.StartAsync(ct);
+
+        // Kestrel writes the OS-chosen port back into the ListenOptions once bound.
+        BaseUrl = $"http://127.0.0.1:{listen!.IPEndPoint!.Port}";
+    }
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        var at = _clock.GetUtcNow();
+        var request = await FakeModeRequest.ReadAsync(context.Request, _credentials, context.RequestAborted);
+        var response = request.Report is null ? FakeModeResponse.Normal : _script.Next(request.Report);
+        var answer = response.IsNormal ? FakeModeProtocol.Check(request, _knownReports) : FakeModeProtocol.Scripted(response);
+        _recorder.Add(request.ToCall(at, answer.StatusCode, answer.RunToken));
+
+        if (response.Hangs || response.Delay is not null)
+        {
+            using var either = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stopping.Token);
+            var wait = response.Hangs ? Timeout.InfiniteTimeSpan : response.Delay!.Value;
+            await Task.Delay(wait, either.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+            if (response.Hangs || either.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+
+        await answer.WriteAsync(context.Response);
+    }
+}
