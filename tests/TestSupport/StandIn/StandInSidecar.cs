@@ -1,0 +1,153 @@
+using System.Net;
+using Grpc.AspNetCore.Server.Model;
+using Grpc.Core;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace ModeRefresh.TestSupport;
+
+/// <summary>
+/// A stand-in for daprd, for tests only: the gRPC Dapr API (publish, secrets, state) on one loopback port and
+/// the health endpoints on another, both chosen by the OS. Everything it is asked is recorded, and tests can make
+/// chosen calls fail or hang. Start one per test (it is cheap) and dispose it.
+/// </summary>
+public sealed class StandInSidecar : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _stopping = new();
+    private WebApplication? _app;
+    private int _httpPort;
+    private int _disposed;
+    private volatile bool _healthy = true;
+    private volatile string? _expectedApiToken;
+
+    private StandInSidecar(TimeProvider clock)
+    {
+        Recorder = new StandInRecorder(clock);
+        State = new StandInState(clock);
+    }
+
+    public string GrpcEndpoint { get; private set; } = "";
+    public string HttpEndpoint { get; private set; } = "";
+
+    /// <summary>False makes <c>/v1.0/healthz</c> and <c>/v1.0/healthz/outbound</c> answer 500, as daprd does when unready.</summary>
+    public bool Healthy { get => _healthy; set => _healthy = value; }
+
+    /// <summary>When set, gRPC calls must carry it as <c>dapr-api-token</c> or fail with Unauthenticated (and are still recorded).</summary>
+    public string? ExpectedApiToken { get => _expectedApiToken; set => _expectedApiToken = value; }
+
+    public IReadOnlyList<RecordedCall> Calls => Recorder.Calls;
+    public IReadOnlyList<PublishedMessage> Published => Recorder.Published;
+
+    internal StandInRecorder Recorder { get; }
+    internal StandInState State { get; }
+    internal StandInSecrets Secrets { get; } = new();
+    internal StandInFaults Faults { get; } = new();
+    internal CancellationToken StoppingToken => _stopping.Token;
+
+    public static Task<StandInSidecar> StartAsync(CancellationToken ct = default) => StartAsync(TimeProvider.System, ct);
+
+    /// <summary>Starts with a chosen clock, which stamps calls and publishes and decides when ttlInSeconds state expires.</summary>
+    public static async Task<StandInSidecar> StartAsync(TimeProvider timeProvider, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        var sidecar = new StandInSidecar(timeProvider);
+        try
+        {
+            await sidecar.StartHostAsync(ct);
+            return sidecar;
+        }
+        catch
+        {
+            await sidecar.DisposeAsync();
+            throw;
+        }
+    }
+
+    public void SetSecret(string store, string name, string value) =>
+        Secrets.Set(store, name, new Dictionary<string, string> { [name] = value });
+
+    public void SetSecret(string store, string name, IReadOnlyDictionary<string, string> values) => Secrets.Set(store, name, values);
+    public void RemoveSecret(string store, string name) => Secrets.Remove(store, name);
+
+    /// <summary>Makes an empty secret store exist, so reads from it fail like a missing secret rather than a missing store.</summary>
+    public void AddSecretStore(string store) => Secrets.DeclareStore(store);
+
+    public IReadOnlyDictionary<string, StoredState> GetStateSnapshot(string store) => State.Snapshot(store);
+    public void SetState(string store, string key, byte[] value) => State.Set(store, key, value);
+
+    /// <summary>Returns the first accepted publish that matches, including ones before this call; TimeoutException after <paramref name="timeout"/>.</summary>
+    public Task<PublishedMessage> WaitForPublishAsync(Func<PublishedMessage, bool> match, TimeSpan timeout) =>
+        Recorder.WaitForPublishAsync(match, timeout);
+
+    /// <summary>
+    /// Faults are taken by calls as they reach the stand-in, one-shot ones first, in the order queued. A call the
+    /// client cancels before it arrives takes none, so the fault waits for the next call. Unknown method names throw.
+    /// </summary>
+    public void FailNext(string method, StatusCode status, int times = 1) => Faults.AddNext(method, new Fault(false, status), times);
+    public void FailAlways(string method, StatusCode status) => Faults.SetAlways(method, new Fault(false, status));
+    public void HangNext(string method, int times = 1) => Faults.AddNext(method, new Fault(true, StatusCode.OK), times);
+    public void HangAlways(string method) => Faults.SetAlways(method, new Fault(true, StatusCode.OK));
+    public void ClearFaults() => Faults.Clear();
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        // Release hung calls first, or Kestrel's graceful stop would wait on them.
+        await _stopping.CancelAsync();
+        if (_app is not null)
+        {
+            using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await _app.StopAsync(patience.Token);
+            await _app.DisposeAsync();
+        }
+
+        _stopping.Dispose();
+    }
+
+    private async Task StartHostAsync(CancellationToken ct)
+    {
+        // Empty builder: no appsettings file watchers (inotify instances run out when many tests start hosts),
+        // no environment-driven URLs, no log noise in test output.
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.WebHost.UseKestrelCore();
+        builder.Services.AddRouting();
+        ListenOptions? grpc = null;
+        ListenOptions? http = null;
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            // daprd's gRPC port speaks HTTP/2 without TLS (prior knowledge); its HTTP port speaks HTTP/1.1.
+            kestrel.Listen(IPAddress.Loopback, 0, o => (grpc = o).Protocols = HttpProtocols.Http2);
+            kestrel.Listen(IPAddress.Loopback, 0, o => (http = o).Protocols = HttpProtocols.Http1);
+        });
+        builder.Services.AddSingleton(this);
+        builder.Services.AddSingleton<StandInDaprService>();
+        builder.Services.AddGrpc();
+        builder.Services.TryAddEnumerable(
+            ServiceDescriptor.Singleton<IServiceMethodProvider<StandInDaprService>, StandInMethodProvider>());
+
+        _app = builder.Build();
+        _app.MapGrpcService<StandInDaprService>();
+        _app.MapGet("/v1.0/healthz", Health);
+        _app.MapGet("/v1.0/healthz/outbound", Health);
+        await _app.StartAsync(ct);
+
+        // Kestrel writes the OS-chosen port back into the ListenOptions once bound.
+        _httpPort = http!.IPEndPoint!.Port;
+        GrpcEndpoint = $"http://127.0.0.1:{grpc!.IPEndPoint!.Port}";
+        HttpEndpoint = $"http://127.0.0.1:{_httpPort}";
+    }
+
+    // Health lives on the HTTP port only, as in daprd.
+    private IResult Health(HttpContext context) =>
+        context.Connection.LocalPort != _httpPort ? Results.NotFound()
+        : Healthy ? Results.NoContent()
+        : Results.StatusCode(StatusCodes.Status500InternalServerError);
+}
