@@ -106,4 +106,19 @@ public sealed class PublishTests
 
         Assert.Throws<ArgumentException>(() => sidecar.FailNext("PublishEvents", StatusCode.Internal));
     }
+
+    [Fact]
+    public async Task PublishEventAsync_RecordNothing_AcceptedButNotRecorded()
+    {
+        await using var sidecar = await StandInSidecar.StartAsync(Sdk.Ct);
+        using var dapr = Sdk.ClientFor(sidecar);
+        sidecar.RecordNothing = true;
+
+        await dapr.PublishEventAsync("pubsub", "dbt-runs", new { RunId = "1" }, Sdk.Ct);
+        sidecar.RecordNothing = false;
+        await dapr.PublishEventAsync("pubsub", "dbt-runs", new { RunId = "2" }, Sdk.Ct);
+
+        Assert.Contains("\"2\"", Encoding.UTF8.GetString(Assert.Single(sidecar.Published).Data), StringComparison.Ordinal);
+        Assert.Single(sidecar.Calls);
+    }
 }

@@ -36,9 +36,13 @@ internal sealed class StandInRecorder(TimeProvider clock)
 
     public DateTimeOffset Now => clock.GetUtcNow();
 
+    /// <summary>False: record nothing (benchmarks measure the services, not this list growing).</summary>
+    public bool Enabled { get; set; } = true;
+
     /// <summary>Takes the call's place in line on arrival, so a hung call is listed before calls that overtake it.</summary>
     public int Arrive(string method, IMessage request, string? apiToken)
     {
+        if (!Enabled) return -1;
         lock (_gate)
         {
             _calls.Add(new RecordedCall(method, request, apiToken, clock.GetUtcNow(), StatusCode.Unknown));
@@ -48,6 +52,7 @@ internal sealed class StandInRecorder(TimeProvider clock)
 
     public void Complete(int index, StatusCode outcome)
     {
+        if (index < 0) return;
         lock (_gate)
         {
             _calls[index] = _calls[index] with { Outcome = outcome };
@@ -56,6 +61,7 @@ internal sealed class StandInRecorder(TimeProvider clock)
 
     public void AddPublished(PublishedMessage message)
     {
+        if (!Enabled) return;
         TaskCompletionSource changed;
         lock (_gate)
         {

@@ -39,6 +39,9 @@ public sealed class StandInSidecar : IAsyncDisposable
     /// <summary>When set, gRPC calls must carry it as <c>dapr-api-token</c> or fail with Unauthenticated (and are still recorded).</summary>
     public string? ExpectedApiToken { get => _expectedApiToken; set => _expectedApiToken = value; }
 
+    /// <summary>Fastest mode for benchmarks: accept everything and keep no record of calls or publishes.</summary>
+    public bool RecordNothing { get => !Recorder.Enabled; set => Recorder.Enabled = !value; }
+
     public IReadOnlyList<RecordedCall> Calls => Recorder.Calls;
     public IReadOnlyList<PublishedMessage> Published => Recorder.Published;
 
