@@ -1,0 +1,66 @@
+using System.Diagnostics.Metrics;
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using ModeRefresh.Ingress.Webhooks;
+
+namespace ModeRefresh.Ingress.Tests.Integration;
+
+public sealed class StartupTests
+{
+    [Theory]
+    [InlineData("Ingress:MaxBodyBytes", "10", "MaxBodyBytes")]
+    [InlineData("Ingress:PubSubName", "", "PubSubName")]
+    [InlineData("Ingress:PublishTimeout", "00:00:30", "PublishTimeout")]
+    [InlineData("Ingress:KeyRefreshInterval", "00:00:00", "KeyRefreshInterval")]
+    public void Start_InvalidSetting_FailsNamingIt(string key, string value, string name)
+    {
+        using var app = new IngressApp("http://127.0.0.1:1", "http://127.0.0.1:1", new Dictionary<string, string?> { [key] = value });
+
+        var error = Assert.ThrowsAny<Exception>(() => app.CreateClient());
+
+        // WebApplicationFactory sometimes reports an ObjectDisposedException that races the failed host's
+        // disposal instead of the cause; the host's own failure log always has it.
+        var said = error + string.Join("\n", app.Logs.Select(l => l.Message));
+        Assert.Contains(nameof(OptionsValidationException), said, StringComparison.Ordinal);
+        Assert.Contains(name, said, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Post_Refused_CountedInMetricWithReason()
+    {
+        var (sidecar, app) = await IngressApp.StartAsync();
+        await using var _ = sidecar;
+        using var __ = app;
+        var client = app.CreateClient();
+        // Other tests' apps run in parallel with the same meter name: listen to this app's meters only.
+        var meters = app.Services.GetRequiredService<IMeterFactory>();
+        var measurements = new List<(long Value, string? Reason, int? Status)>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == RejectionMonitor.MeterName && instrument.Meter.Scope == meters) l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            string? reason = null;
+            int? status = null;
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "reason") reason = tag.Value as string;
+                if (tag.Key == "status") status = tag.Value as int?;
+            }
+            lock (measurements) measurements.Add((value, reason, status));
+        });
+        listener.Start();
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.PostWebhookAsync("{}"u8.ToArray(), null)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.PostWebhookAsync("{}"u8.ToArray(), new string('0', 64))).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostSignedAsync(Samples.CompletedSuccess("wev_m"), "k3y-one")).StatusCode);
+
+        lock (measurements)
+        {
+            Assert.Equal([(1L, "missing signature", 401), (1L, "invalid signature", 401)], measurements);
+        }
+    }
+}
