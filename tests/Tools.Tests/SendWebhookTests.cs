@@ -11,17 +11,23 @@ public sealed class SendWebhookTests
 {
     private static Func<string, string?> Env(string? key) => name => name == "DBT_WEBHOOK_KEY" ? key : null;
 
-    [Fact]
-    public async Task Run_AgainstIngress_202AndPublishedWithGivenIds()
+    // The real Ingress app in memory, wired to the stand-in sidecar that holds its webhook key.
+    private static WebApplicationFactory<Program> IngressWithKey(StandInSidecar sidecar, string key)
     {
-        await using var sidecar = await StandInSidecar.StartAsync(TestContext.Current.CancellationToken);
         sidecar.AddSecretStore("secretstore");
-        sidecar.SetSecret("secretstore", "DBT_WEBHOOK_KEY", "tool-key");
-        using var ingress = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
+        sidecar.SetSecret("secretstore", "DBT_WEBHOOK_KEY", key);
+        return new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
         {
             b.UseSetting("DAPR_GRPC_ENDPOINT", sidecar.GrpcEndpoint);
             b.UseSetting("DAPR_HTTP_ENDPOINT", sidecar.HttpEndpoint);
         });
+    }
+
+    [Fact]
+    public async Task Run_AgainstIngress_202AndPublishedWithGivenIds()
+    {
+        await using var sidecar = await StandInSidecar.StartAsync(TestContext.Current.CancellationToken);
+        using var ingress = IngressWithKey(sidecar, "tool-key");
         var stdout = new StringWriter();
 
         var exit = await Sender.RunAsync(
@@ -40,13 +46,7 @@ public sealed class SendWebhookTests
     public async Task Run_WrongKey_PrintsIngress401AndExits1()
     {
         await using var sidecar = await StandInSidecar.StartAsync(TestContext.Current.CancellationToken);
-        sidecar.AddSecretStore("secretstore");
-        sidecar.SetSecret("secretstore", "DBT_WEBHOOK_KEY", "tool-key");
-        using var ingress = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
-        {
-            b.UseSetting("DAPR_GRPC_ENDPOINT", sidecar.GrpcEndpoint);
-            b.UseSetting("DAPR_HTTP_ENDPOINT", sidecar.HttpEndpoint);
-        });
+        using var ingress = IngressWithKey(sidecar, "tool-key");
         var stdout = new StringWriter();
 
         var exit = await Sender.RunAsync(["--url", "http://localhost/webhooks/dbt", "--key", "not-it"],
