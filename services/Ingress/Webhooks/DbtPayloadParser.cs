@@ -60,6 +60,11 @@ public static class DbtPayloadParser
             // Covers truncation, bad tokens and nesting past the reader's depth limit.
             return Fail("malformed JSON", out error);
         }
+        catch (InvalidOperationException)
+        {
+            // GetString throws this, not JsonException, for an escape that is not valid UTF-16 (a lone "\ud800").
+            return Fail("malformed JSON: a string is not valid UTF-16", out error);
+        }
         catch (PayloadException ex)
         {
             return Fail(ex.Message, out error);

@@ -103,4 +103,11 @@ public sealed class DbtPayloadParserTests
         Assert.False(DbtPayloadParser.TryParse(body, out _, out var error));
         Assert.Equal("body is not valid UTF-8", error);
     }
+
+    [Fact]
+    public void TryParse_LoneSurrogateEscape_Rejected()
+    {
+        Assert.False(Parse("""{"eventId":"wev_\ud800","eventType":"t","data":{}}""", out _, out var error));
+        Assert.StartsWith("malformed JSON", error, StringComparison.Ordinal);
+    }
 }
