@@ -25,13 +25,19 @@ internal sealed class StandInDaprService(StandInSidecar sidecar)
             throw new RpcException(new Status(StatusCode.InvalidArgument, $"topic is empty in pubsub {request.PubsubName}"));
         }
 
+        var data = request.Data.ToByteArray();
+        var metadata = new Dictionary<string, string>(request.Metadata, StringComparer.Ordinal);
         Sidecar.Recorder.AddPublished(new PublishedMessage(
-            request.PubsubName,
-            request.Topic,
-            request.Data.ToByteArray(),
-            request.DataContentType,
-            new Dictionary<string, string>(request.Metadata, StringComparer.Ordinal),
-            Sidecar.Recorder.Now));
+            request.PubsubName, request.Topic, data, request.DataContentType, metadata, Sidecar.Recorder.Now));
+
+        // Accepted means stored: daprd answers only after the broker took the message.
+        if (Sidecar.Broker is { } broker)
+        {
+            var envelope = StandInCloudEvent.Wrap(data, request.DataContentType, metadata, request.PubsubName, request.Topic,
+                Sidecar.Options.AppId, broker.Clock.GetUtcNow());
+            broker.Publish(request.PubsubName, request.Topic, envelope);
+        }
+
         return new Empty();
     }
 

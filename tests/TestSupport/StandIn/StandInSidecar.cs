@@ -23,11 +23,15 @@ public sealed class StandInSidecar : IAsyncDisposable
     private int _disposed;
     private volatile bool _healthy = true;
     private volatile string? _expectedApiToken;
+    private volatile int _deliveryCopies;
+    private StandInSubscriber? _subscriber;
 
-    private StandInSidecar(TimeProvider clock)
+    private StandInSidecar(StandInSidecarOptions options)
     {
-        Recorder = new StandInRecorder(clock);
-        State = new StandInState(clock);
+        Options = options;
+        Recorder = new StandInRecorder(options.TimeProvider);
+        State = new StandInState(options.TimeProvider);
+        _deliveryCopies = options.Delivery.Copies;
     }
 
     public string GrpcEndpoint { get; private set; } = "";
@@ -42,9 +46,20 @@ public sealed class StandInSidecar : IAsyncDisposable
     /// <summary>Fastest mode for benchmarks: accept everything and keep no record of calls or publishes.</summary>
     public bool RecordNothing { get => !Recorder.Enabled; set => Recorder.Enabled = !value; }
 
+    /// <summary>The broker accepted publishes go to (and subscriptions read from), or null.</summary>
+    public StandInBroker? Broker => Options.Broker;
+
+    /// <summary>At-least-once on demand: each message from now on is delivered to the app this many times (≥ 1).</summary>
+    public int DeliveryCopies
+    {
+        get => _deliveryCopies;
+        set => _deliveryCopies = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), "at least one copy");
+    }
+
     public IReadOnlyList<RecordedCall> Calls => Recorder.Calls;
     public IReadOnlyList<PublishedMessage> Published => Recorder.Published;
 
+    internal StandInSidecarOptions Options { get; }
     internal StandInRecorder Recorder { get; }
     internal StandInState State { get; }
     internal StandInSecrets Secrets { get; } = new();
@@ -54,13 +69,34 @@ public sealed class StandInSidecar : IAsyncDisposable
     public static Task<StandInSidecar> StartAsync(CancellationToken ct = default) => StartAsync(TimeProvider.System, ct);
 
     /// <summary>Starts with a chosen clock, which stamps calls and publishes and decides when ttlInSeconds state expires.</summary>
-    public static async Task<StandInSidecar> StartAsync(TimeProvider timeProvider, CancellationToken ct = default)
+    public static Task<StandInSidecar> StartAsync(TimeProvider timeProvider, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(timeProvider);
-        var sidecar = new StandInSidecar(timeProvider);
+        return StartAsync(new StandInSidecarOptions { TimeProvider = timeProvider }, ct);
+    }
+
+    /// <summary>
+    /// Starts with <paramref name="options"/>. With a broker and an app channel it also acts as the app's
+    /// subscriber sidecar: it reads <c>GET /dapr/subscribe</c> in the background until the app answers, then delivers.
+    /// </summary>
+    public static async Task<StandInSidecar> StartAsync(StandInSidecarOptions options, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.AppChannel is not null && options.Broker is null)
+        {
+            throw new ArgumentException("An app channel needs a broker to deliver from.", nameof(options));
+        }
+
+        var sidecar = new StandInSidecar(options);
         try
         {
             await sidecar.StartHostAsync(ct);
+            if (options.AppChannel is not null)
+            {
+                sidecar._subscriber = new StandInSubscriber(options.Broker!, options, () => sidecar.DeliveryCopies, sidecar._stopping.Token);
+                sidecar._subscriber.Start();
+            }
+
             return sidecar;
         }
         catch
@@ -69,6 +105,12 @@ public sealed class StandInSidecar : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>Waits until the app's subscriptions were read and are being delivered; returns them.</summary>
+    public Task<IReadOnlyList<StandInSubscription>> WaitForSubscriptionsAsync(TimeSpan timeout) =>
+        _subscriber is null
+            ? throw new InvalidOperationException("This sidecar has no app channel.")
+            : _subscriber.Subscribed.WaitAsync(timeout);
 
     public void SetSecret(string store, string name, string value) =>
         Secrets.Set(store, name, new Dictionary<string, string> { [name] = value });
@@ -105,6 +147,7 @@ public sealed class StandInSidecar : IAsyncDisposable
 
         // Release hung calls first, or Kestrel's graceful stop would wait on them.
         await _stopping.CancelAsync();
+        _subscriber?.Dispose();
         if (_app is not null)
         {
             using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(5));

@@ -1,0 +1,52 @@
+namespace ModeRefresh.TestSupport;
+
+/// <summary>
+/// How to start a <see cref="StandInSidecar"/>. The defaults give the plain stand-in of
+/// <see cref="StandInSidecar.StartAsync(CancellationToken)"/>: publishes are recorded and go nowhere.
+/// </summary>
+public sealed record StandInSidecarOptions
+{
+    /// <summary>Stamps calls and publishes and decides when ttlInSeconds state expires.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>Accepted publishes are also stored here, and subscriptions read from here. Share one between sidecars.</summary>
+    public StandInBroker? Broker { get; init; }
+
+    /// <summary>The app's base URL (daprd's app channel). With a broker, the sidecar reads the app's subscriptions and delivers.</summary>
+    public Uri? AppChannel { get; init; }
+
+    /// <summary>Sent as <c>dapr-api-token</c> on every request to the app (daprd's <c>APP_API_TOKEN</c>).</summary>
+    public string? AppApiToken { get; init; }
+
+    /// <summary>The app id: the default CloudEvent <c>source</c> of what this sidecar publishes.</summary>
+    public string AppId { get; init; } = "app";
+
+    public StandInDeliveryOptions Delivery { get; init; } = new();
+}
+
+/// <summary>Redelivery and concurrency for deliveries to the app; small values suit tests.</summary>
+public sealed record StandInDeliveryOptions
+{
+    /// <summary>Wait before the second attempt; doubles per attempt up to <see cref="MaxBackoff"/>.</summary>
+    public TimeSpan InitialBackoff { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Attempts per delivered copy, the first included; after the last RETRY the message is dead-lettered.</summary>
+    public int MaxAttempts { get; init; } = 5;
+
+    /// <summary>Messages of one subscription delivered at the same time (daprd delivers concurrently too).</summary>
+    public int MaxConcurrency { get; init; } = 16;
+
+    /// <summary>An app slower than this counts as a failed attempt (retried).</summary>
+    public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How often <c>GET /dapr/subscribe</c> is retried until the app answers.</summary>
+    public TimeSpan SubscribeRetryInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>At-least-once: each message is delivered this many times (see <see cref="StandInSidecar.DeliveryCopies"/>).</summary>
+    public int Copies { get; init; } = 1;
+
+    /// <summary>True: the copies are delivered at the same time; false: one after the other finished.</summary>
+    public bool ConcurrentCopies { get; init; } = true;
+}

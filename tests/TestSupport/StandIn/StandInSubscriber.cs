@@ -1,0 +1,144 @@
+using System.Threading.Channels;
+
+namespace ModeRefresh.TestSupport;
+
+/// <summary>
+/// The subscriber half of a stand-in sidecar: reads the app's subscriptions (retrying until the app is up), then
+/// delivers each message of each subscribed topic, redelivering with backoff and dead-lettering as daprd does.
+/// </summary>
+internal sealed class StandInSubscriber(StandInBroker broker, StandInSidecarOptions options, Func<int> copies, CancellationToken stopping)
+    : IDisposable
+{
+    private readonly StandInDeliveryOptions _delivery = options.Delivery;
+    private readonly StandInAppChannel _app = new(options.AppChannel!, options.AppApiToken, options.Delivery.AttemptTimeout);
+    private readonly TaskCompletionSource<IReadOnlyList<StandInSubscription>> _subscribed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<IDisposable> _subscriptions = [];
+
+    public Task<IReadOnlyList<StandInSubscription>> Subscribed => _subscribed.Task;
+
+    public void Start() => _ = Task.Run(RunAsync, stopping);
+
+    public void Dispose()
+    {
+        lock (_subscriptions)
+        {
+            _subscriptions.ForEach(s => s.Dispose());
+        }
+
+        _app.Dispose();
+    }
+
+    private async Task RunAsync()
+    {
+        try
+        {
+            IReadOnlyList<StandInSubscription>? list;
+            while ((list = await _app.TryGetSubscriptionsAsync(stopping)) is null)
+            {
+                await Task.Delay(_delivery.SubscribeRetryInterval, stopping);
+            }
+
+            foreach (var subscription in list)
+            {
+                var channel = Channel.CreateUnbounded<BrokerMessage>();
+                lock (_subscriptions)
+                {
+                    _subscriptions.Add(broker.Subscribe(subscription.PubsubName, subscription.Topic, channel.Writer));
+                }
+
+                _ = Task.Run(() => PumpAsync(subscription, channel.Reader), stopping);
+            }
+
+            _subscribed.TrySetResult(list);
+        }
+        catch (OperationCanceledException)
+        {
+            _subscribed.TrySetCanceled(stopping);
+        }
+    }
+
+    private async Task PumpAsync(StandInSubscription subscription, ChannelReader<BrokerMessage> reader)
+    {
+        using var slots = new SemaphoreSlim(_delivery.MaxConcurrency);
+        try
+        {
+            await foreach (var message in reader.ReadAllAsync(stopping))
+            {
+                await slots.WaitAsync(stopping);
+                _ = Task.Run(async () =>
+                {
+                    try
+                    {
+                        await DeliverCopiesAsync(subscription, message);
+                    }
+                    finally
+                    {
+                        slots.Release();
+                    }
+                }, CancellationToken.None);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The sidecar is stopping.
+        }
+    }
+
+    private async Task DeliverCopiesAsync(StandInSubscription subscription, BrokerMessage message)
+    {
+        var n = Math.Max(1, copies());
+        if (_delivery.ConcurrentCopies)
+        {
+            await Task.WhenAll(Enumerable.Range(1, n).Select(c => DeliverAsync(subscription, message, c)));
+            return;
+        }
+
+        for (var c = 1; c <= n; c++)
+        {
+            await DeliverAsync(subscription, message, c);
+        }
+    }
+
+    private async Task DeliverAsync(StandInSubscription subscription, BrokerMessage message, int copy)
+    {
+        try
+        {
+            var traceParent = message.Envelope["traceparent"]?.ToString();
+            for (var attempt = 1; ; attempt++)
+            {
+                var (answer, status) = await _app.DeliverAsync(subscription.Route, message.CloudEvent, traceParent, stopping);
+                broker.Record(new StandInDelivery(options.AppId, subscription.PubsubName, subscription.Topic, subscription.Route,
+                    message.Id, copy, attempt, answer, status, broker.Clock.GetUtcNow()));
+                switch (answer)
+                {
+                    case StandInAnswer.Success:
+                        return;
+                    case StandInAnswer.Drop or StandInAnswer.NotFound:
+                        DeadLetter(subscription, message);
+                        return;
+                    case var _ when attempt >= _delivery.MaxAttempts:
+                        DeadLetter(subscription, message);
+                        return;
+                }
+
+                await Task.Delay(Backoff(attempt), stopping);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The sidecar is stopping: the message stays undelivered, as with a daprd that was shut down.
+        }
+    }
+
+    private TimeSpan Backoff(int attempt) =>
+        TimeSpan.FromTicks(Math.Min(_delivery.MaxBackoff.Ticks, _delivery.InitialBackoff.Ticks * (1L << Math.Min(attempt - 1, 20))));
+
+    // The original CloudEvent goes to the dead-letter topic; without one, daprd discards the message.
+    private void DeadLetter(StandInSubscription subscription, BrokerMessage message)
+    {
+        if (subscription.DeadLetterTopic is { } topic)
+        {
+            broker.Publish(subscription.PubsubName, topic, message.Envelope, deadLetterOf: message.Topic);
+        }
+    }
+}
