@@ -24,23 +24,23 @@ public sealed class IngressOptions
     [Range(1024, 16 * 1024 * 1024)] public int MaxBodyBytes { get; set; } = 64 * 1024;
 
     /// <summary>How often keys are re-read from the secret store, so a rotated key works without a restart.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    [TimeSpanRange("00:00:01", "1.00:00:00")]
     public TimeSpan KeyRefreshInterval { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>After a failed verification the keys are re-read at most this often (a new key is picked up at once).</summary>
-    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    [TimeSpanRange("00:00:00", "01:00:00")]
     public TimeSpan KeyReloadOnFailureInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Bound on one secret-store read; dbt waits only 10 s for the whole request.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.050", "00:00:05")]
+    [TimeSpanRange("00:00:00.050", "00:00:05")]
     public TimeSpan SecretTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Bound on the publish; past it dbt gets 503 and retries.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.050", "00:00:07")]
+    [TimeSpanRange("00:00:00.050", "00:00:07")]
     public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Rejected requests are logged at Warning at most once per interval, with their count.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    [TimeSpanRange("00:00:01", "1.00:00:00")]
     public TimeSpan RejectionLogInterval { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>The topic for a dbt event type, or null for types that are not published.</summary>
@@ -52,3 +52,7 @@ public sealed class IngressOptions
         _ => null,
     };
 }
+
+/// <summary>Source-generated validation of <see cref="IngressOptions"/>' data annotations: no reflection, trim/AOT safe.</summary>
+[Microsoft.Extensions.Options.OptionsValidator]
+internal sealed partial class IngressOptionsValidator : Microsoft.Extensions.Options.IValidateOptions<IngressOptions>;

@@ -34,6 +34,6 @@ public static class HealthEndpoints
         var state = new Readiness(sidecar, keys.HasKeys);
         return sidecar && keys.HasKeys
             ? TypedResults.Ok(state)
-            : TypedResults.Json(state, statusCode: StatusCodes.Status503ServiceUnavailable);
+            : TypedResults.Json(state, IngressJsonContext.Default.Readiness, statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 }

@@ -65,7 +65,7 @@ public static class WebhookEndpoints
                 var reason = ex is OperationCanceledException ? "timed out" : ex.GetType().Name;
                 IngressLog.PublishFailed(logger, evt.EventId, evt.Data.JobId, evt.Data.RunId, topic, reason);
                 return TypedResults.Json(new WebhookError("event could not be published; retry later"),
-                    statusCode: StatusCodes.Status503ServiceUnavailable);
+                    IngressJsonContext.Default.WebhookError, statusCode: StatusCodes.Status503ServiceUnavailable);
             }
 
             IngressLog.Published(logger, evt.EventType, evt.EventId, evt.Data.JobId, evt.Data.RunId, topic);
@@ -80,6 +80,7 @@ public static class WebhookEndpoints
     private static JsonHttpResult<WebhookError> Refuse(RejectionMonitor rejections, int status, string reason)
     {
         rejections.Rejected(status, reason);
-        return TypedResults.Json(new WebhookError(reason), statusCode: status);
+        // The source-generated type info: no per-request options lookup, and trim/AOT safe (IL2026/IL3050).
+        return TypedResults.Json(new WebhookError(reason), IngressJsonContext.Default.WebhookError, statusCode: status);
     }
 }
