@@ -18,7 +18,7 @@ namespace ModeRefresh.TestSupport;
 public sealed class FakeModeServer : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
-    private readonly FakeModeRecorder _recorder;
+    private readonly WaitableList<FakeModeCall> _calls;
     private readonly FakeModeScript _script;
     private readonly TimeProvider _clock;
     private WebApplication? _app;
@@ -30,7 +30,7 @@ public sealed class FakeModeServer : IAsyncDisposable
     {
         _clock = clock;
         _credentials = new FakeModeCredentials(token, secret);
-        _recorder = new FakeModeRecorder();
+        _calls = new WaitableList<FakeModeCall>();
         _script = new FakeModeScript(clock);
     }
 
@@ -38,7 +38,7 @@ public sealed class FakeModeServer : IAsyncDisposable
     public string BaseUrl { get; private set; } = "";
 
     /// <summary>Every request so far, in arrival order (a copy).</summary>
-    public IReadOnlyList<FakeModeCall> Calls => _recorder.Calls;
+    public IReadOnlyList<FakeModeCall> Calls => _calls.Snapshot();
 
     /// <summary>Calls that Mode accepted (202), i.e. report runs that were started.</summary>
     public IReadOnlyList<FakeModeCall> Runs => [.. Calls.Where(c => c.Accepted)];
@@ -86,12 +86,12 @@ public sealed class FakeModeServer : IAsyncDisposable
     public void Reset()
     {
         _script.Clear();
-        _recorder.Clear();
+        _calls.Clear();
     }
 
     /// <summary>Waits until the recorded calls satisfy <paramref name="condition"/>; TimeoutException otherwise.</summary>
     public Task WaitForCallsAsync(Func<IReadOnlyList<FakeModeCall>, bool> condition, TimeSpan timeout) =>
-        _recorder.WaitAsync(condition, timeout);
+        _calls.WaitAsync(condition, timeout, "The fake Mode server's calls");
 
     public async ValueTask DisposeAsync()
     {
@@ -131,7 +131,7 @@ public sealed class FakeModeServer : IAsyncDisposable
         var request = await FakeModeRequest.ReadAsync(context.Request, _credentials, context.RequestAborted);
         var response = request.Report is null ? FakeModeResponse.Normal : _script.Next(request.Report);
         var answer = response.IsNormal ? FakeModeProtocol.Check(request, _knownReports) : FakeModeProtocol.Scripted(response);
-        _recorder.Add(request.ToCall(at, answer.StatusCode, answer.RunToken));
+        _calls.Add(request.ToCall(at, answer.StatusCode, answer.RunToken));
 
         if (response.Hangs || response.Delay is not null)
         {

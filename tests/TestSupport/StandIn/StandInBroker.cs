@@ -13,8 +13,8 @@ public sealed class StandInBroker
 {
     private readonly Lock _gate = new();
     private readonly List<(string PubsubName, string Topic, ChannelWriter<BrokerMessage> Writer)> _subscribers = [];
-    private readonly StandInLog<BrokerMessage> _messages = new();
-    private readonly StandInLog<StandInDelivery> _deliveries = new();
+    private readonly WaitableList<BrokerMessage> _messages = new();
+    private readonly WaitableList<StandInDelivery> _deliveries = new();
 
     public StandInBroker(TimeProvider? timeProvider = null) => Clock = timeProvider ?? TimeProvider.System;
 

@@ -2,8 +2,10 @@ using System.Diagnostics;
 
 namespace ModeRefresh.TestSupport;
 
-/// <summary>An append-only, thread-safe list that tests can wait on (broker messages, deliveries).</summary>
-internal sealed class StandInLog<T>
+/// <summary>
+/// A thread-safe list in arrival order that tests can wait on: broker messages, deliveries, fake Mode calls.
+/// </summary>
+internal sealed class WaitableList<T>
 {
     private readonly Lock _gate = new();
     private readonly List<T> _items = [];
@@ -28,6 +30,14 @@ internal sealed class StandInLog<T>
         }
 
         changed.TrySetResult();
+    }
+
+    public void Clear()
+    {
+        lock (_gate)
+        {
+            _items.Clear();
+        }
     }
 
     /// <summary>Waits (wall clock) until <paramref name="condition"/> holds for the items so far.</summary>
