@@ -21,13 +21,13 @@ Measure("verify-forged", () => { if (SignatureVerifier.Verify(body, forged, keys
 Measure("parse", () => { if (!DbtPayloadParser.TryParse(body, out _, out _)) throw new InvalidOperationException("parse"); });
 DbtPayloadParser.TryParse(body, out var evt, out _);
 Measure("serialize", () => JsonSerializer.SerializeToUtf8Bytes(evt!, ContractsJsonContext.Default.DbtRunEvent));
-Measure("metadata", () => EventPublisher.Metadata(evt!));
+Measure("metadata", () => EventPublisher.AddMetadata(new Google.Protobuf.Collections.MapField<string, string>(), evt!));
 Measure("verified-total", () =>
 {
     if (!SignatureVerifier.Verify(body, signature, keys)) throw new InvalidOperationException("verify");
     DbtPayloadParser.TryParse(body, out var e, out _);
     JsonSerializer.SerializeToUtf8Bytes(e!, ContractsJsonContext.Default.DbtRunEvent);
-    EventPublisher.Metadata(e!);
+    EventPublisher.AddMetadata(new Google.Protobuf.Collections.MapField<string, string>(), e!);
 });
 
 void Measure(string name, Action op)

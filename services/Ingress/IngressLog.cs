@@ -24,6 +24,9 @@ internal static partial class IngressLog
     [LoggerMessage(7, LogLevel.Warning, "Reading secret {SecretName} from store {Store} failed ({ErrorType}: {Error}); keeping {Count} known key(s)")]
     public static partial void KeysLoadFailed(ILogger logger, string store, string secretName, int count, string errorType, string error);
 
+    [LoggerMessage(9, LogLevel.Information, "The Dapr sidecar does not serve {Api}; publishing with {Fallback} from now on")]
+    public static partial void PublishApiFallback(ILogger logger, string api, string fallback);
+
     [LoggerMessage(8, LogLevel.Warning, "No webhook key is available; answering 503 (fail closed)")]
     public static partial void NoKeys(ILogger logger);
 }

@@ -39,6 +39,12 @@ public sealed class IngressOptions
     [TimeSpanRange("00:00:00.050", "00:00:07")]
     public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Most events in one bulk publish: webhooks that arrive while the sidecar is busy wait for the next batch.</summary>
+    [Range(1, 1000)] public int PublishBatchSize { get; set; } = 100;
+
+    /// <summary>Bulk publishes in flight at once. One webhook alone is published at once whenever one of these is free.</summary>
+    [Range(1, 64)] public int PublishConcurrency { get; set; } = 2;
+
     /// <summary>Rejected requests are logged at Warning at most once per interval, with their count.</summary>
     [TimeSpanRange("00:00:01", "1.00:00:00")]
     public TimeSpan RejectionLogInterval { get; set; } = TimeSpan.FromMinutes(1);

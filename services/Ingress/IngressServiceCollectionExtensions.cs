@@ -19,7 +19,10 @@ public static class IngressServiceCollectionExtensions
         builder.Services.AddDaprClient();
         builder.Services.AddSingleton<WebhookKeyStore>();
         builder.Services.AddHostedService<WebhookKeyRefresher>();
+        // Publishing calls the sidecar's gRPC API itself (bulk, per-entry metadata), at the same endpoint as the SDK.
+        builder.Services.AddSingleton(sp => SidecarPublishApi.FromConfiguration(sp.GetRequiredService<IConfiguration>()));
         builder.Services.AddSingleton<EventPublisher>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<EventPublisher>());
         builder.Services.AddSingleton<RejectionMonitor>();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, IngressJsonContext.Default));
         return builder;

@@ -1,40 +1,76 @@
 using System.Text.Json;
-using Dapr.Client;
+using System.Threading.Channels;
+using Dapr.Client.Autogen.Grpc.v1;
+using Google.Protobuf;
 using Microsoft.Extensions.Options;
 using ModeRefresh.Contracts;
 
 namespace ModeRefresh.Ingress.Publishing;
 
-/// <summary>Publishes a verified event through the Dapr sidecar, bounded in time.</summary>
-public sealed class EventPublisher(DaprClient dapr, IOptions<IngressOptions> options, TimeProvider time)
+/// <summary>
+/// Publishes verified events through the Dapr sidecar, bounded in time. Concurrent webhooks are gathered into bulk
+/// publishes (group commit): a sender takes everything queued while the previous call was in flight, so one webhook
+/// alone goes out at once, and a burst costs one sidecar call per batch instead of one per webhook. Each webhook
+/// still waits for its own event's result.
+/// </summary>
+public sealed class EventPublisher(SidecarPublishApi api, IOptions<IngressOptions> options, TimeProvider time,
+    ILogger<EventPublisher> logger) : IHostedService
 {
-    /// <summary>Returns once the sidecar accepted the event; throws when it failed or took too long.</summary>
-    public async Task PublishAsync(string topic, DbtRunEvent evt, CancellationToken ct)
+    private readonly Channel<PendingPublish> _queue = Channel.CreateUnbounded<PendingPublish>();
+    private Task _senders = Task.CompletedTask;
+
+    /// <summary>Returns once the sidecar accepted the event, or why it did not within <see cref="IngressOptions.PublishTimeout"/>.</summary>
+    public async Task<PublishOutcome> PublishAsync(string topic, DbtRunEvent evt, CancellationToken ct)
     {
-        var o = options.Value;
         var data = JsonSerializer.SerializeToUtf8Bytes(evt, ContractsJsonContext.Default.DbtRunEvent);
-        using var timeout = new CancellationTokenSource(o.PublishTimeout, time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, ct);
-        await dapr.PublishByteEventAsync(o.PubSubName, topic, data, "application/json", Metadata(evt), linked.Token);
+        // The array is ours alone and never changed again, so protobuf may wrap it instead of copying it.
+        var entry = new BulkPublishRequestEntry { Event = UnsafeByteOperations.UnsafeWrap(data), ContentType = "application/json" };
+        AddMetadata(entry.Metadata, evt);
+        var pending = new PendingPublish(topic, entry, data.Length);
+        if (!_queue.Writer.TryWrite(pending)) return new PublishOutcome("shutting down");
+
+        try
+        {
+            return await pending.Outcome.WaitAsync(options.Value.PublishTimeout, time, ct);
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+        {
+            pending.Abandon();
+            return new PublishOutcome(ex is TimeoutException ? "timed out" : "request aborted");
+        }
     }
 
     /// <summary>
     /// CloudEvent overrides, and the ids brokers dedupe on: the dbt eventId becomes the CloudEvent id and
     /// the broker message id, so a dbt retry of the same event is recognisable downstream.
     /// </summary>
-    public static Dictionary<string, string> Metadata(DbtRunEvent evt)
+    public static void AddMetadata(IDictionary<string, string> metadata, DbtRunEvent evt)
     {
-        var metadata = new Dictionary<string, string>(6)
-        {
-            ["cloudevent.id"] = evt.EventId,
-            ["cloudevent.type"] = "com.getdbt.cloud." + evt.EventType,
-            ["cloudevent.source"] = "https://cloud.getdbt.com/accounts/" + (evt.AccountId ?? "unknown"),
-            // Service Bus reads MessageId; RabbitMQ reads messageID case-insensitively.
-            ["MessageId"] = evt.EventId,
-        };
+        metadata["cloudevent.id"] = evt.EventId;
+        metadata["cloudevent.type"] = "com.getdbt.cloud." + evt.EventType;
+        metadata["cloudevent.source"] = "https://cloud.getdbt.com/accounts/" + (evt.AccountId ?? "unknown");
+        // Service Bus reads MessageId; RabbitMQ reads messageID case-insensitively.
+        metadata["MessageId"] = evt.EventId;
         if (evt.Data.RunId is { Length: > 0 } runId) metadata["cloudevent.subject"] = runId;
         // Kafka orders per partition key: one job's runs stay in order.
         if (evt.Data.JobId is { Length: > 0 } jobId) metadata["partitionKey"] = jobId;
-        return metadata;
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var o = options.Value;
+        var sender = new PublishBatchSender(api, o, time, logger);
+        _senders = Task.WhenAll(Enumerable.Range(0, o.PublishConcurrency).Select(_ => Task.Run(() => sender.RunAsync(_queue.Reader))));
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// The web server stops first (it is the last hosted service to start), so no webhook is still being read here:
+    /// what is queued is sent, and every waiting webhook gets its answer before the process ends.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _queue.Writer.TryComplete();
+        await _senders.WaitAsync(cancellationToken);
     }
 }

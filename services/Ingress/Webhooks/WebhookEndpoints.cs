@@ -56,14 +56,10 @@ public static class WebhookEndpoints
                 return TypedResults.Accepted((string?)null, new WebhookAccepted(evt.EventId, null, false));
             }
 
-            try
+            var outcome = await publisher.PublishAsync(topic, evt, ct);
+            if (!outcome.IsAccepted)
             {
-                await publisher.PublishAsync(topic, evt, ct);
-            }
-            catch (Exception ex) when (ex is Dapr.DaprException or OperationCanceledException or Grpc.Core.RpcException)
-            {
-                var reason = ex is OperationCanceledException ? "timed out" : ex.GetType().Name;
-                IngressLog.PublishFailed(logger, evt.EventId, evt.Data.JobId, evt.Data.RunId, topic, reason);
+                IngressLog.PublishFailed(logger, evt.EventId, evt.Data.JobId, evt.Data.RunId, topic, outcome.Failure!);
                 return TypedResults.Json(new WebhookError("event could not be published; retry later"),
                     IngressJsonContext.Default.WebhookError, statusCode: StatusCodes.Status503ServiceUnavailable);
             }

@@ -19,11 +19,11 @@ public sealed class SidecarFaultTests
         await using var system = await EndToEndSystem.StartAsync();
         if (fault == "hang")
         {
-            system.IngressSidecar.HangNext("PublishEvent", times: 2);
+            system.IngressSidecar.HangNext("BulkPublishEvent", times: 2);
         }
         else
         {
-            system.IngressSidecar.FailNext("PublishEvent", StatusCode.Unavailable, times: 2);
+            system.IngressSidecar.FailNext("BulkPublishEvent", StatusCode.Unavailable, times: 2);
         }
 
         var body = Webhooks.Completed($"wev_sc_{fault}", "123", $"run-sc-{fault}");
@@ -42,7 +42,7 @@ public sealed class SidecarFaultTests
         Assert.Single(system.IngressSidecar.Published);
         Assert.Single(system.Broker.MessagesOn(EndToEndSystem.Topic));
         Assert.Equal(2, system.Broker.MessagesOn("mode-report-runs").Count); // Refresh announces each accepted run
-        Assert.Equal(3, system.IngressSidecar.Calls.Count(c => c.Method == "PublishEvent"));
+        Assert.Equal(3, system.IngressSidecar.Calls.Count(c => c.Method == "BulkPublishEvent"));
         Assert.Equal(new Dictionary<string, int> { ["report-a"] = 1, ["report-b"] = 1 }, ModeChecks.AcceptedPerReport(system.Mode));
         Assert.Equal(2, system.Mode.Calls.Count);
         Assert.Empty(system.Broker.MessagesOn(EndToEndSystem.DeadLetterTopic));

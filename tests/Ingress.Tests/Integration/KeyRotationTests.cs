@@ -56,7 +56,7 @@ public sealed class KeyRotationTests
         var response = await app.CreateClient().PostSignedAsync(body, "k3y-one");
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-        Assert.DoesNotContain(sidecar.Calls, c => c.Method == "PublishEvent");
+        Assert.DoesNotContain(sidecar.Calls, c => c.Method == "BulkPublishEvent");
     }
 
     [Theory]

@@ -19,7 +19,7 @@ public sealed class SidecarFaultTests
         using var __ = app;
         var client = app.CreateClient();
         var body = Samples.CompletedSuccess("wev_retry");
-        sidecar.FailNext("PublishEvent", failure);
+        sidecar.FailNext("BulkPublishEvent", failure);
 
         var first = await client.PostSignedAsync(body, "k3y-one");
         var retry = await client.PostSignedAsync(body, "k3y-one");
@@ -27,7 +27,7 @@ public sealed class SidecarFaultTests
         Assert.Equal(HttpStatusCode.ServiceUnavailable, first.StatusCode);
         Assert.Equal(HttpStatusCode.Accepted, retry.StatusCode);
         Assert.Single(sidecar.Published);
-        Assert.Equal(2, sidecar.Calls.Count(c => c.Method == "PublishEvent"));
+        Assert.Equal(2, sidecar.Calls.Count(c => c.Method == "BulkPublishEvent"));
     }
 
     [Fact]
@@ -38,7 +38,7 @@ public sealed class SidecarFaultTests
         using var __ = app;
         var client = app.CreateClient();
         Assert.Equal(HttpStatusCode.Accepted, (await client.PostSignedAsync(Samples.CompletedSuccess("wev_warm"), "k3y-one")).StatusCode);
-        sidecar.HangAlways("PublishEvent");
+        sidecar.HangAlways("BulkPublishEvent");
 
         var clock = Stopwatch.StartNew();
         var response = await client.PostSignedAsync(Samples.CompletedSuccess("wev_hang"), "k3y-one");

@@ -8,6 +8,15 @@ internal static class WebhookClient
     public static Task<HttpResponseMessage> PostSignedAsync(this HttpClient client, string body, string key) =>
         client.PostWebhookAsync(Encoding.UTF8.GetBytes(body), Samples.Sign(body, key));
 
+    /// <summary>A signed webhook whose sender can give up (as dbt does after 10 s).</summary>
+    public static async Task<HttpResponseMessage> PostSignedCancellableAsync(this HttpClient client, string body, string key, CancellationToken giveUp)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/dbt") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        request.Headers.TryAddWithoutValidation("Authorization", Samples.Sign(body, key));
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(giveUp, TestContext.Current.CancellationToken);
+        return await client.SendAsync(request, linked.Token);
+    }
+
     public static async Task<HttpResponseMessage> PostWebhookAsync(this HttpClient client, byte[] body, string? signature,
         string contentType = "application/json")
     {

@@ -24,7 +24,7 @@ public sealed class WebhookPublishTests
         Assert.True(answer.GetProperty("published").GetBoolean());
 
         var published = Assert.Single(sidecar.Published);
-        Assert.Single(sidecar.Calls, c => c.Method == "PublishEvent");
+        Assert.Single(sidecar.Calls, c => c.Method == "BulkPublishEvent");
         Assert.Equal("pubsub", published.PubsubName);
         Assert.Equal("dbt-job-run-completed", published.Topic);
         Assert.Equal("application/json", published.DataContentType);
@@ -42,6 +42,23 @@ public sealed class WebhookPublishTests
         Assert.Equal("777", published.Metadata["cloudevent.subject"]);
         Assert.Equal("123", published.Metadata["partitionKey"]);
         Assert.Equal("wev_ok", published.Metadata["MessageId"]);
+    }
+
+    [Fact]
+    public async Task Post_SidecarRequiresApiToken_EveryCallCarriesIt()
+    {
+        var (sidecar, app) = await IngressApp.StartAsync(settings: new Dictionary<string, string?> { ["DAPR_API_TOKEN"] = "sidecar-t0ken" });
+        await using var _ = sidecar;
+        using var __ = app;
+        sidecar.ExpectedApiToken = "sidecar-t0ken";
+
+        var response = await app.CreateClient().PostSignedAsync(Samples.CompletedSuccess("wev_tok"), "k3y-one");
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.Single(sidecar.Published);
+        Assert.Contains(sidecar.Calls, c => c.Method == "GetSecret");
+        Assert.All(sidecar.Calls, c => Assert.Equal("sidecar-t0ken", c.ApiToken));
+        Assert.Contains(sidecar.Calls, c => c.Method == "BulkPublishEvent");
     }
 
     [Theory]
@@ -89,7 +106,7 @@ public sealed class WebhookPublishTests
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         var answer = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
         Assert.False(answer.GetProperty("published").GetBoolean());
-        Assert.DoesNotContain(sidecar.Calls, c => c.Method == "PublishEvent");
+        Assert.DoesNotContain(sidecar.Calls, c => c.Method == "BulkPublishEvent");
     }
 
     [Fact]

@@ -41,7 +41,7 @@ public sealed class WebhookRejectionTests
         Assert.Equal(status, response.StatusCode);
         var answer = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
         Assert.Equal(reason, answer.GetProperty("error").GetString());
-        Assert.DoesNotContain(sidecar.Calls, c => c.Method == "PublishEvent");
+        Assert.DoesNotContain(sidecar.Calls, c => c.Method == "BulkPublishEvent");
     }
 
     [Theory]

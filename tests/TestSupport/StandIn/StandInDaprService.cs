@@ -14,31 +14,84 @@ internal sealed class StandInDaprService(StandInSidecar sidecar)
 
     public Empty PublishEvent(PublishEventRequest request)
     {
-        // daprd's own argument checks, before it looks for the component.
-        if (string.IsNullOrEmpty(request.PubsubName))
+        CheckPubsubAndTopic(request.PubsubName, request.Topic);
+        Accept(request.PubsubName, request.Topic, request.Data.ToByteArray(), request.DataContentType,
+            new Dictionary<string, string>(request.Metadata, StringComparer.Ordinal));
+        return new Empty();
+    }
+
+    /// <summary>
+    /// daprd's bulk publish (stable and Alpha1 alike): every entry becomes its own CloudEvent, with the request's
+    /// metadata under the entry's own (entry keys win); entries the broker refused come back as failed entries
+    /// while the others stay published. A missing or repeated entry id fails the whole call, before anything is published.
+    /// </summary>
+    public BulkPublishResponse BulkPublishEvent(BulkPublishRequest request)
+    {
+        CheckPubsubAndTopic(request.PubsubName, request.Topic);
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var entry in request.Entries)
+        {
+            if (entry.EntryId.Length == 0 || !ids.Add(entry.EntryId))
+            {
+                throw new RpcException(new Status(StatusCode.InvalidArgument,
+                    $"error when marshalling events for topic {request.Topic}: entryId is duplicated or not present for entry"));
+            }
+        }
+
+        var response = new BulkPublishResponse();
+        foreach (var entry in request.Entries)
+        {
+            // As daprd: an entry without metadata of its own gets none of the request's either.
+            var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+            if (entry.Metadata.Count > 0)
+            {
+                foreach (var (key, value) in request.Metadata) metadata[key] = value;
+                foreach (var (key, value) in entry.Metadata) metadata[key] = value;
+            }
+
+            var data = entry.Event.ToByteArray();
+            var candidate = new PublishedMessage(request.PubsubName, request.Topic, data, entry.ContentType, metadata, Sidecar.Recorder.Now);
+            if (Sidecar.RefusesBulkEntry(candidate))
+            {
+                response.FailedEntries.Add(new BulkPublishResponseFailedEntry
+                {
+                    EntryId = entry.EntryId,
+                    Error = "stand-in sidecar: injected entry failure",
+                });
+                continue;
+            }
+
+            Accept(request.PubsubName, request.Topic, data, entry.ContentType, metadata);
+        }
+
+        return response;
+    }
+
+    // daprd's own argument checks, before it looks for the component.
+    private static void CheckPubsubAndTopic(string pubsubName, string topic)
+    {
+        if (string.IsNullOrEmpty(pubsubName))
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, "pubsub name is empty"));
         }
 
-        if (string.IsNullOrEmpty(request.Topic))
+        if (string.IsNullOrEmpty(topic))
         {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, $"topic is empty in pubsub {request.PubsubName}"));
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"topic is empty in pubsub {pubsubName}"));
         }
+    }
 
-        var data = request.Data.ToByteArray();
-        var metadata = new Dictionary<string, string>(request.Metadata, StringComparer.Ordinal);
-        Sidecar.Recorder.AddPublished(new PublishedMessage(
-            request.PubsubName, request.Topic, data, request.DataContentType, metadata, Sidecar.Recorder.Now));
+    private void Accept(string pubsubName, string topic, byte[] data, string contentType, Dictionary<string, string> metadata)
+    {
+        Sidecar.Recorder.AddPublished(new PublishedMessage(pubsubName, topic, data, contentType, metadata, Sidecar.Recorder.Now));
 
         // Accepted means stored: daprd answers only after the broker took the message.
         if (Sidecar.Broker is { } broker)
         {
-            var envelope = StandInCloudEvent.Wrap(data, request.DataContentType, metadata, request.PubsubName, request.Topic,
+            var envelope = StandInCloudEvent.Wrap(data, contentType, metadata, pubsubName, topic,
                 Sidecar.Options.AppId, broker.Clock.GetUtcNow());
-            broker.Publish(request.PubsubName, request.Topic, envelope);
+            broker.Publish(pubsubName, topic, envelope);
         }
-
-        return new Empty();
     }
 
     public GetSecretResponse GetSecret(GetSecretRequest request) => Sidecar.Secrets.Get(request.StoreName, request.Key);

@@ -2,8 +2,11 @@ using Grpc.Core;
 
 namespace ModeRefresh.TestSupport;
 
-/// <summary>What a fault does to the call it hits: answer with a status, or never answer.</summary>
-internal readonly record struct Fault(bool Hang, StatusCode Status);
+/// <summary>
+/// What a fault does to the call it hits: answer with a status, never answer, or (with <see cref="Delay"/>) answer
+/// normally but only after the delay.
+/// </summary>
+internal readonly record struct Fault(bool Hang, StatusCode Status, TimeSpan Delay = default);
 
 /// <summary>
 /// Per-method fault plan. One-shot faults (FailNext/HangNext) are used up first, in the order the test

@@ -15,6 +15,10 @@ internal static class StandInMethods
     public const string ServiceName = "dapr.proto.runtime.v1.Dapr";
 
     public static readonly Method<PublishEventRequest, Empty> PublishEvent = Unary("PublishEvent", PublishEventRequest.Parser, Empty.Parser);
+    public static readonly Method<BulkPublishRequest, BulkPublishResponse> BulkPublishEvent =
+        Unary("BulkPublishEvent", BulkPublishRequest.Parser, BulkPublishResponse.Parser);
+    public static readonly Method<BulkPublishRequest, BulkPublishResponse> BulkPublishEventAlpha1 =
+        Unary("BulkPublishEventAlpha1", BulkPublishRequest.Parser, BulkPublishResponse.Parser);
     public static readonly Method<GetSecretRequest, GetSecretResponse> GetSecret = Unary("GetSecret", GetSecretRequest.Parser, GetSecretResponse.Parser);
     public static readonly Method<GetBulkSecretRequest, GetBulkSecretResponse> GetBulkSecret = Unary("GetBulkSecret", GetBulkSecretRequest.Parser, GetBulkSecretResponse.Parser);
     public static readonly Method<GetStateRequest, GetStateResponse> GetState = Unary("GetState", GetStateRequest.Parser, GetStateResponse.Parser);
@@ -26,7 +30,7 @@ internal static class StandInMethods
 
     // Declared after the descriptors: static initialisers run in text order.
     private static readonly HashSet<string> Names = new(
-        [PublishEvent.Name, GetSecret.Name, GetBulkSecret.Name, GetState.Name, GetBulkState.Name, SaveState.Name, DeleteState.Name, ExecuteStateTransaction.Name],
+        [PublishEvent.Name, BulkPublishEvent.Name, BulkPublishEventAlpha1.Name, GetSecret.Name, GetBulkSecret.Name, GetState.Name, GetBulkState.Name, SaveState.Name, DeleteState.Name, ExecuteStateTransaction.Name],
         StringComparer.Ordinal);
 
     /// <summary>Catches a typo in a fault's method name, which would otherwise make the fault silently never fire.</summary>
@@ -61,6 +65,8 @@ internal sealed class StandInMethodProvider : IServiceMethodProvider<StandInDapr
     public void OnServiceMethodDiscovery(ServiceMethodProviderContext<StandInDaprService> context)
     {
         Bind(context, StandInMethods.PublishEvent, (s, r) => s.PublishEvent(r));
+        Bind(context, StandInMethods.BulkPublishEvent, (s, r) => s.BulkPublishEvent(r));
+        Bind(context, StandInMethods.BulkPublishEventAlpha1, (s, r) => s.BulkPublishEvent(r));
         Bind(context, StandInMethods.GetSecret, (s, r) => s.GetSecret(r));
         Bind(context, StandInMethods.GetBulkSecret, (s, r) => s.GetBulkSecret(r));
         Bind(context, StandInMethods.GetState, (s, r) => s.GetState(r));
@@ -131,24 +137,23 @@ internal sealed class StandInMethodProvider : IServiceMethodProvider<StandInDapr
 
     private static async Task InjectAsync(Fault fault, ServerCallContext call, CancellationToken stopping)
     {
-        if (!fault.Hang)
+        if (!fault.Hang && fault.Delay <= TimeSpan.Zero)
         {
             throw new RpcException(new Status(fault.Status, "stand-in sidecar: injected fault"));
         }
 
+        // A hang waits for ever; a delay is a slow answer. Either way the caller's deadline or cancellation ends it.
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(call.CancellationToken, stopping);
         try
         {
-            await Task.Delay(Timeout.InfiniteTimeSpan, ended.Token);
+            await Task.Delay(fault.Hang ? Timeout.InfiniteTimeSpan : fault.Delay, ended.Token);
         }
         catch (OperationCanceledException)
         {
-            // Expected: the only ways out of a hang.
+            var status = stopping.IsCancellationRequested ? StatusCode.Unavailable
+                : DeadlineReached(call) ? StatusCode.DeadlineExceeded
+                : StatusCode.Cancelled;
+            throw new RpcException(new Status(status, "stand-in sidecar: delayed or hung call ended"));
         }
-
-        var status = stopping.IsCancellationRequested ? StatusCode.Unavailable
-            : DeadlineReached(call) ? StatusCode.DeadlineExceeded
-            : StatusCode.Cancelled;
-        throw new RpcException(new Status(status, "stand-in sidecar: hung call ended"));
     }
 }

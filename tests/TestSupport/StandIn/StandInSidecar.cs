@@ -25,6 +25,7 @@ public sealed class StandInSidecar : IAsyncDisposable
     private volatile string? _expectedApiToken;
     private volatile int _deliveryCopies;
     private StandInSubscriber? _subscriber;
+    private volatile Func<PublishedMessage, bool>? _refuseBulkEntry;
 
     private StandInSidecar(StandInSidecarOptions options)
     {
@@ -135,8 +136,27 @@ public sealed class StandInSidecar : IAsyncDisposable
     public void FailNext(string method, StatusCode status, int times = 1) => Faults.AddNext(method, new Fault(false, status), times);
     public void FailAlways(string method, StatusCode status) => Faults.SetAlways(method, new Fault(false, status));
     public void HangNext(string method, int times = 1) => Faults.AddNext(method, new Fault(true, StatusCode.OK), times);
+    /// <summary>The next call(s) of <paramref name="method"/> are served normally, but only after <paramref name="delay"/> (a slow sidecar or broker).</summary>
+    public void DelayNext(string method, TimeSpan delay, int times = 1)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(delay, TimeSpan.Zero);
+        Faults.AddNext(method, new Fault(false, StatusCode.OK, delay), times);
+    }
+
     public void HangAlways(string method) => Faults.SetAlways(method, new Fault(true, StatusCode.OK));
-    public void ClearFaults() => Faults.Clear();
+    /// <summary>
+    /// Bulk publishes (BulkPublishEvent, BulkPublishEventAlpha1) answer OK but list the entries that match as failed,
+    /// as daprd does when the broker refused some of them; the others are published. Null stops it (so does ClearFaults).
+    /// </summary>
+    public void FailBulkEntriesWhere(Func<PublishedMessage, bool>? refuse) => _refuseBulkEntry = refuse;
+
+    public void ClearFaults()
+    {
+        Faults.Clear();
+        _refuseBulkEntry = null;
+    }
+
+    internal bool RefusesBulkEntry(PublishedMessage candidate) => _refuseBulkEntry?.Invoke(candidate) == true;
 
     public async ValueTask DisposeAsync()
     {
