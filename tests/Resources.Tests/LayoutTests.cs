@@ -123,9 +123,9 @@ public sealed partial class LayoutTests
     }
 
     [Theory]
-    [InlineData("Ingress", 5080)]
-    [InlineData("Refresh", 5090)]
-    public void Dockerfile_MultiStageNonRoot_CopiesBuildSettingsAndExposesAppPort(string service, int port)
+    [InlineData("Ingress", 5080, true)]
+    [InlineData("Refresh", 5090, false)]
+    public void Dockerfile_MultiStageNonRoot_CopiesBuildSettingsAndExposesAppPort(string service, int port, bool nativeAot)
     {
         var lines = File.ReadAllLines(RepoPaths.Combine("services", service, "Dockerfile"));
         Assert.True(lines.Count(l => l.StartsWith("FROM ", StringComparison.Ordinal)) >= 2, "multi-stage build expected");
@@ -139,7 +139,22 @@ public sealed partial class LayoutTests
         Assert.True(user is "$APP_UID" or "app" || (int.TryParse(user, out var uid) && uid > 0), $"the final stage must run as a non-root user, found USER {user}");
         Assert.Contains($"EXPOSE {port}", lines);
         Assert.Contains(lines, l => l.Contains($"ASPNETCORE_HTTP_PORTS={port}", StringComparison.Ordinal));
-        Assert.Contains(lines, l => l.StartsWith("ENTRYPOINT", StringComparison.Ordinal) && l.Contains($"ModeRefresh.{service}.dll", StringComparison.Ordinal));
+        var entry = Assert.Single(lines, l => l.StartsWith("ENTRYPOINT", StringComparison.Ordinal));
+        var finalBase = lines.Last(l => l.StartsWith("FROM ", StringComparison.Ordinal));
+        if (nativeAot)
+        {
+            // The native binary on a runtime-deps base (no .NET runtime), restored and published for AOT alike.
+            Assert.Contains($"[\"./ModeRefresh.{service}\"]", entry, StringComparison.Ordinal);
+            Assert.Contains("/dotnet/runtime-deps:", finalBase, StringComparison.Ordinal);
+            Assert.Contains("-aot", lines.First(l => l.StartsWith("FROM ", StringComparison.Ordinal)), StringComparison.Ordinal);
+            Assert.Contains(lines, l => l.Contains("dotnet restore", StringComparison.Ordinal) && l.Contains("-p:PublishAot=true", StringComparison.Ordinal));
+            Assert.Contains(lines, l => l.Contains("dotnet publish", StringComparison.Ordinal) && l.Contains("-p:PublishAot=true", StringComparison.Ordinal));
+        }
+        else
+        {
+            Assert.Contains($"ModeRefresh.{service}.dll", entry, StringComparison.Ordinal);
+            Assert.Contains("/dotnet/aspnet:", finalBase, StringComparison.Ordinal);
+        }
     }
 
     private static List<string> Folders(string kind) =>
