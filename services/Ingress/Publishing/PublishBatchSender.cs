@@ -62,6 +62,9 @@ internal sealed class PublishBatchSender(SidecarPublishApi api, IngressOptions o
             }
             catch (Exception ex)
             {
+                // Also how a newer daprd reports a broker that refused some entries: the whole call fails and the
+                // entries it did publish stay published. Their webhooks get 503 too and dbt resends them; a duplicate
+                // is harmless (Refresh is idempotent per dbt run), a 202 for an event that was not published is not.
                 var reason = ex switch
                 {
                     OperationCanceledException => "timed out",

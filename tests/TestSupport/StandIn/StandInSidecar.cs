@@ -136,7 +136,10 @@ public sealed class StandInSidecar : IAsyncDisposable
     public void FailNext(string method, StatusCode status, int times = 1) => Faults.AddNext(method, new Fault(false, status), times);
     public void FailAlways(string method, StatusCode status) => Faults.SetAlways(method, new Fault(false, status));
     public void HangNext(string method, int times = 1) => Faults.AddNext(method, new Fault(true, StatusCode.OK), times);
-    /// <summary>The next call(s) of <paramref name="method"/> are served normally, but only after <paramref name="delay"/> (a slow sidecar or broker).</summary>
+    /// <summary>
+    /// The next call(s) of <paramref name="method"/> are served normally, but only after <paramref name="delay"/> (a slow
+    /// sidecar or broker). Wall-clock time, even when the stand-in runs on a fake clock.
+    /// </summary>
     public void DelayNext(string method, TimeSpan delay, int times = 1)
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(delay, TimeSpan.Zero);
@@ -146,7 +149,8 @@ public sealed class StandInSidecar : IAsyncDisposable
     public void HangAlways(string method) => Faults.SetAlways(method, new Fault(true, StatusCode.OK));
     /// <summary>
     /// Bulk publishes (BulkPublishEvent, BulkPublishEventAlpha1) answer OK but list the entries that match as failed,
-    /// as daprd does when the broker refused some of them; the others are published. Null stops it (so does ClearFaults).
+    /// as daprd 1.10-1.12 did when the broker refused some of them; the others are published. (A newer daprd fails the
+    /// whole call instead: FailNext with StatusCode.Internal.) Null stops it (so does ClearFaults).
     /// </summary>
     public void FailBulkEntriesWhere(Func<PublishedMessage, bool>? refuse) => _refuseBulkEntry = refuse;
 
@@ -157,6 +161,8 @@ public sealed class StandInSidecar : IAsyncDisposable
     }
 
     internal bool RefusesBulkEntry(PublishedMessage candidate) => _refuseBulkEntry?.Invoke(candidate) == true;
+
+    internal bool RefusesAnyBulkEntry => _refuseBulkEntry is not null;
 
     public async ValueTask DisposeAsync()
     {
