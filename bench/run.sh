@@ -179,27 +179,36 @@ if [[ -n "$AOT_PID" ]]; then
   check "http://127.0.0.1:$AOT_PORT/webhooks/dbt" "$FORGED_SIG" 401
 fi
 
-# wrk: run <label> <port> <signature> <seconds> -> appends "rps p50 p99 p999 non2xx sockerr" (ms) to $WORK/wrk.<label>
+# CPU time (user + system, in clock ticks) a process has used so far.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+TICKS=$(getconf CLK_TCK)
+
+# wrk: run <label> <port> <signature> <seconds> <service pid> -> appends "rps p50 p99 p999 non2xx sockerr svc_us sidecar_us"
+# (latencies in ms; svc_us / sidecar_us: CPU µs per request the service and the stand-in sidecar spent) to $WORK/wrk.<label>
 run_wrk() {
-  local label=$1 port=$2 sig=$3 secs=$4
+  local label=$1 port=$2 sig=$3 secs=$4 pid=$5 s0 c0
+  s0=$(cpu_ticks "$pid"); c0=$(cpu_ticks "$SIDECAR_PID")
   BENCH_BODY_FILE="$BODY" BENCH_SIGNATURE="$sig" timeout $((secs + 30)) \
     wrk -t"$THREADS" -c"$CONNS" -d"${secs}s" --timeout 5s --latency -s "$BENCH/webhook.lua" \
     "http://127.0.0.1:$port/webhooks/dbt" >"$WORK/wrk.last" 2>&1 || { cat "$WORK/wrk.last" >&2; exit 1; }
-  grep '^BENCH ' "$WORK/wrk.last" | cut -d' ' -f2- >>"$WORK/wrk.$label"
+  grep '^BENCH ' "$WORK/wrk.last" | cut -d' ' -f2- | awk -v s=$(( $(cpu_ticks "$pid") - s0 )) \
+    -v c=$(( $(cpu_ticks "$SIDECAR_PID") - c0 )) -v t="$TICKS" -v d="$secs" \
+    '{n = $1 * d; printf "%s %.1f %.1f\n", $0, s * 1e6 / t / n, c * 1e6 / t / n}' >>"$WORK/wrk.$label"
 }
 
-TARGETS=("ceiling $CEILING_PORT $GOOD_SIG" "verified $INGRESS_PORT $GOOD_SIG" "forged $INGRESS_PORT $FORGED_SIG")
+TARGETS=("ceiling $CEILING_PORT $GOOD_SIG $CEILING_PID" "verified $INGRESS_PORT $GOOD_SIG $INGRESS_PID"
+  "forged $INGRESS_PORT $FORGED_SIG $INGRESS_PID")
 if [[ -n "$AOT_PID" ]]; then
-  TARGETS+=("aot-verified $AOT_PORT $GOOD_SIG" "aot-forged $AOT_PORT $FORGED_SIG")
+  TARGETS+=("aot-verified $AOT_PORT $GOOD_SIG $AOT_PID" "aot-forged $AOT_PORT $FORGED_SIG $AOT_PID")
 fi
 log "warm-up: ${WARMUP}s per target"
-for t in "${TARGETS[@]}"; do read -r label port sig <<<"$t"; run_wrk "warmup-$label" "$port" "$sig" "$WARMUP"; done
+for t in "${TARGETS[@]}"; do read -r label port sig pid <<<"$t"; run_wrk "warmup-$label" "$port" "$sig" "$WARMUP" "$pid"; done
 # Interleaved (ceiling, verified, forged, ...) so that drift on the machine hits every target alike.
 for r in $(seq 1 "$RUNS"); do
   for t in "${TARGETS[@]}"; do
-    read -r label port sig <<<"$t"
+    read -r label port sig pid <<<"$t"
     log "run $r/$RUNS: $label (${DURATION}s, -t$THREADS -c$CONNS)"
-    run_wrk "$label" "$port" "$sig" "$DURATION"
+    run_wrk "$label" "$port" "$sig" "$DURATION" "$pid"
   done
 done
 
@@ -269,8 +278,8 @@ CEIL_RPS=$(med "$WORK/wrk.ceiling" 1)
 ratio() { awk -v a="$(med "$1" 1)" -v b="$CEIL_RPS" 'BEGIN {printf "%.0f %%", 100*a/b}'; }
 row() { # row <label> <file> <expected>
   local f=$2 n2=$(awk '{s+=$5} END {print s+0}' "$2") se=$(awk '{s+=$6} END {print s+0}' "$2")
-  printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$1" "$(fmt_rps "$f")" "$(ratio "$f")" \
-    "$(fmt_ms "$f" 2)" "$(fmt_ms "$f" 3)" "$(fmt_ms "$f" 4)" "$3: $n2 non-2xx" "$se"
+  printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$1" "$(fmt_rps "$f")" "$(ratio "$f")" \
+    "$(fmt_ms "$f" 2)" "$(fmt_ms "$f" 3)" "$(fmt_ms "$f" 4)" "$(med "$f" 7)" "$(med "$f" 8)" "$3: $n2 non-2xx" "$se"
 }
 startup_cell() { read -r m lo hi <<<"$(stat_col "$WORK/startup.$1" 1)"; printf '%.0f (%.0f–%.0f)' "$m" "$lo" "$hi"; }
 mb() { awk -v k="$1" 'BEGIN {printf "%.1f", k/1024}'; }
@@ -305,8 +314,8 @@ DIRTY=$(git -C "$ROOT" status --porcelain 2>/dev/null | head -1)
   echo
   echo "## Load (median (min–max) of $RUNS runs)"
   echo
-  echo "| path | req/s | of ceiling | p50 ms | p99 ms | p99.9 ms | answers | socket errors |"
-  echo "|---|---|---|---|---|---|---|---|"
+  echo "| path | req/s | of ceiling | p50 ms | p99 ms | p99.9 ms | service CPU µs/req | sidecar CPU µs/req | answers | socket errors |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
   row "1. ceiling: bare Kestrel, read body, 202" "$WORK/wrk.ceiling" "202"
   row "2. Ingress verified (HMAC → parse → publish → 202)" "$WORK/wrk.verified" "202"
   row "3. Ingress forged (wrong HMAC → 401)" "$WORK/wrk.forged" "401"
@@ -317,7 +326,9 @@ DIRTY=$(git -C "$ROOT" status --porcelain 2>/dev/null | head -1)
     echo "${AOT_NOTE:-Native AOT binary from $BENCH_AOT_DIR.}"
   fi
   echo
-  echo "\"answers\": the expected status; forged requests are all 401, so all count as non-2xx."
+  echo "\"answers\": the expected status; forged requests are all 401, so all count as non-2xx. CPU µs/req: user + system"
+  echo "time of the measured process (for row 1 the bare endpoint) and of the stand-in sidecar over the run, per answered"
+  echo "request (/proc/<pid>/stat); medians. wrk's own CPU is not in either column."
   echo
   echo "## 4. Webhook → Mode end to end at $E2E_RATE req/s"
   echo
