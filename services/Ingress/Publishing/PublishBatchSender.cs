@@ -32,7 +32,7 @@ internal sealed class PublishBatchSender(SidecarPublishApi api, IngressOptions o
             }
 
             if (batch.Count == 0) continue;
-            if (batch.TrueForAll(p => ReferenceEquals(p.Topic, batch[0].Topic) || p.Topic == batch[0].Topic))
+            if (batch.TrueForAll(p => p.Topic == batch[0].Topic))
             {
                 await SendAsync(batch[0].Topic, batch);
             }

@@ -50,6 +50,30 @@ public sealed class PublishBatchingTests
     }
 
     [Fact]
+    public async Task Post_EventTypesMixedInOneBatch_OneBulkPublishPerTopic()
+    {
+        var (sidecar, app) = await IngressApp.StartAsync(settings: OneSender());
+        await using var _ = sidecar;
+        using var __ = app;
+        var client = app.CreateClient();
+        sidecar.DelayNext("BulkPublishEvent", SlowPublish);
+        var first = client.PostSignedAsync(Samples.CompletedSuccess("wev_first"), "k3y-one");
+        await WaitForCallsAsync(sidecar, 1);
+
+        var mixed = new[] { ("wev_c", "job.run.completed"), ("wev_s", "job.run.started"), ("wev_e", "job.run.errored"), ("wev_c2", "job.run.completed") }
+            .Select(x => client.PostSignedAsync(Samples.CompletedSuccess(x.Item1, eventType: x.Item2), "k3y-one"))
+            .ToList();
+        var answers = await Task.WhenAll(mixed.Prepend(first));
+
+        Assert.All(answers, a => Assert.Equal(HttpStatusCode.Accepted, a.StatusCode));
+        var byTopic = BulkCalls(sidecar).Skip(1).ToDictionary(c => c.Topic, c => c.Entries.Select(e => e.Metadata["cloudevent.id"]).Order().ToList());
+        Assert.Equal(3, byTopic.Count);
+        Assert.Equal(["wev_c", "wev_c2"], byTopic["dbt-job-run-completed"]);
+        Assert.Equal(["wev_s"], byTopic["dbt-job-run-started"]);
+        Assert.Equal(["wev_e"], byTopic["dbt-job-run-errored"]);
+    }
+
+    [Fact]
     public async Task Post_SidecarRefusesOneEntryOfABatch_Only_That_Webhook_Gets503()
     {
         var (sidecar, app) = await IngressApp.StartAsync(settings: OneSender());
