@@ -24,13 +24,20 @@ public sealed class SidecarPublishApi : IDisposable
                 $"DAPR_GRPC_ENDPOINT must be an http:// or https:// address of the Dapr sidecar's gRPC port; got '{grpcEndpoint}'.");
         }
 
+        Address = address;
         // As the SDK: a cancelled call surfaces as OperationCanceledException, not as an RpcException(Cancelled).
         _channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { ThrowOperationCanceledOnCancellation = true });
         _client = new Autogen.Dapr.DaprClient(_channel);
         _headers = string.IsNullOrEmpty(apiToken) ? null : new Metadata { { ApiTokenHeader, apiToken } };
     }
 
-    /// <summary>The endpoint and token resolved as the Dapr SDK resolves them: configuration first, then environment.</summary>
+    /// <summary>The sidecar's gRPC address this client calls.</summary>
+    public Uri Address { get; }
+
+    /// <summary>
+    /// The endpoint and token resolved as the Dapr SDK resolves them: DAPR_GRPC_ENDPOINT, else DAPR_GRPC_PORT on
+    /// localhost (what <c>dapr run</c> sets), each from configuration first, then the environment.
+    /// </summary>
     public static SidecarPublishApi FromConfiguration(IConfiguration configuration) =>
         new(Dapr.DaprDefaults.GetDefaultGrpcEndpoint(configuration), Dapr.DaprDefaults.GetDefaultDaprApiToken(configuration));
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using ModeRefresh.Ingress.Publishing;
 
 namespace ModeRefresh.Ingress.Tests.Unit;
@@ -25,4 +26,23 @@ public sealed class SidecarPublishApiTests
 
         Assert.NotNull(api);
     }
+
+    [Fact]
+    public void FromConfiguration_OnlyGrpcPortAsDaprRunSetsIt_LocalhostAtThatPort()
+    {
+        using var api = SidecarPublishApi.FromConfiguration(Config(("DAPR_GRPC_PORT", "50123")));
+
+        Assert.Equal(new Uri("http://localhost:50123"), api.Address);
+    }
+
+    [Fact]
+    public void FromConfiguration_EndpointAndPort_EndpointWins()
+    {
+        using var api = SidecarPublishApi.FromConfiguration(Config(("DAPR_GRPC_PORT", "50123"), ("DAPR_GRPC_ENDPOINT", "http://sidecar.local:7001")));
+
+        Assert.Equal(new Uri("http://sidecar.local:7001"), api.Address);
+    }
+
+    private static IConfiguration Config(params (string Key, string Value)[] settings) =>
+        new ConfigurationBuilder().AddInMemoryCollection(settings.Select(s => new KeyValuePair<string, string?>(s.Key, s.Value))).Build();
 }
