@@ -51,10 +51,15 @@ public sealed class WebhookPublishTests
         await using var _ = sidecar;
         using var __ = app;
         sidecar.ExpectedApiToken = "sidecar-t0ken";
+        var client = app.CreateClient();
+        // Ready first, as a deployment would be: the key read at start-up can be slow on a loaded CI machine, and it
+        // is the token, not start-up timing, that this test is about. Readiness needs the key, so it needs the token.
+        await WaitUntilReadyAsync(client, app);
 
-        var response = await app.CreateClient().PostSignedAsync(Samples.CompletedSuccess("wev_tok"), "k3y-one");
+        var response = await client.PostSignedAsync(Samples.CompletedSuccess("wev_tok"), "k3y-one");
 
-        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted,
+            $"{response.StatusCode}; logs:\n{string.Join('\n', app.Logs.Select(l => l.Message))}");
         Assert.Single(sidecar.Published);
         Assert.Contains(sidecar.Calls, c => c.Method == "GetSecret");
         Assert.All(sidecar.Calls, c => Assert.Equal("sidecar-t0ken", c.ApiToken));
@@ -124,5 +129,16 @@ public sealed class WebhookPublishTests
         Assert.Equal("42", doc.RootElement.GetProperty("data").GetProperty("jobId").GetString());
         Assert.Equal("99", doc.RootElement.GetProperty("data").GetProperty("runId").GetString());
         Assert.Equal("wsu_x", doc.RootElement.GetProperty("webhookId").GetString());
+    }
+
+    private static async Task WaitUntilReadyAsync(HttpClient client, IngressApp app)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while ((await client.GetAsync("/readyz", TestContext.Current.CancellationToken)).StatusCode != HttpStatusCode.OK)
+        {
+            if (DateTime.UtcNow > deadline)
+                Assert.Fail($"never ready; logs:\n{string.Join('\n', app.Logs.Select(l => l.Message))}");
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
     }
 }
