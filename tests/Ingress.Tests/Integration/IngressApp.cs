@@ -23,6 +23,10 @@ internal sealed class IngressApp(
         builder.UseSetting("DAPR_GRPC_ENDPOINT", grpcEndpoint);
         builder.UseSetting("DAPR_HTTP_ENDPOINT", httpEndpoint);
         builder.UseSetting("Logging:LogLevel:ModeRefresh", "Debug");
+        // The longest secret read allowed (default 2 s): on a CI machine starved by the end-to-end suite's processes,
+        // a new app's first read (new gRPC channel) once took longer, and its first webhook got 503 (fail closed).
+        // A test that needs another bound sets its own (settings below win).
+        builder.UseSetting("Ingress:SecretTimeout", "00:00:05");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) builder.UseSetting(key, value);
         builder.ConfigureLogging(logging =>
         {
