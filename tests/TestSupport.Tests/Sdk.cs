@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Dapr;
 using Dapr.Client;
 using Grpc.Core;
@@ -28,13 +27,5 @@ internal static class Sdk
     /// For facts the server learns after the client has moved on (e.g. that a hung call was cancelled):
     /// a client cancels locally and does not wait for the server to notice.
     /// </summary>
-    public static async Task EventuallyAsync(Func<bool> condition, string what)
-    {
-        var watch = Stopwatch.StartNew();
-        while (!condition())
-        {
-            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"Timed out waiting for: {what}");
-            await Task.Delay(20, Ct);
-        }
-    }
+    public static Task EventuallyAsync(Func<bool> condition, string what) => Eventually.UntilAsync(condition, what, Ct);
 }

@@ -39,13 +39,6 @@ public sealed class EventPublisherTests
         EventId = id, EventType = DbtEventTypes.RunCompleted, AccountId = "1", Data = new DbtRunData { JobId = "1", RunId = id },
     };
 
-    private static async Task WaitForBulkCallAsync(StandInSidecar sidecar)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!sidecar.Calls.Any(c => c.Method == "BulkPublishEvent"))
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("no bulk publish reached the sidecar");
-            await Task.Delay(10, Ct);
-        }
-    }
+    private static Task WaitForBulkCallAsync(StandInSidecar sidecar) =>
+        Eventually.UntilAsync(() => sidecar.Calls.Any(c => c.Method == "BulkPublishEvent"), "a bulk publish at the sidecar", Ct);
 }

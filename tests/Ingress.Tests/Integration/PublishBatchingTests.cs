@@ -182,23 +182,11 @@ public sealed class PublishBatchingTests
     private static List<BulkPublishRequest> BulkCalls(StandInSidecar sidecar) =>
         sidecar.Calls.Where(c => c.Method == "BulkPublishEvent").Select(c => (BulkPublishRequest)c.Request).ToList();
 
-    private static async Task WaitForLogAsync(IngressApp app, string text)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!app.Logs.Any(l => l.Message.Contains(text, StringComparison.Ordinal)))
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"no log line mentions {text}");
-            await Task.Delay(10, TestContext.Current.CancellationToken);
-        }
-    }
+    private static Task WaitForLogAsync(IngressApp app, string text) =>
+        Eventually.UntilAsync(() => app.Logs.Any(l => l.Message.Contains(text, StringComparison.Ordinal)),
+            $"a log line mentioning {text}", TestContext.Current.CancellationToken);
 
-    private static async Task WaitForCallsAsync(StandInSidecar sidecar, int count)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (sidecar.Calls.Count(c => c.Method == "BulkPublishEvent") < count)
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"fewer than {count} bulk publishes reached the sidecar");
-            await Task.Delay(10, TestContext.Current.CancellationToken);
-        }
-    }
+    private static Task WaitForCallsAsync(StandInSidecar sidecar, int count) =>
+        Eventually.UntilAsync(() => sidecar.Calls.Count(c => c.Method == "BulkPublishEvent") >= count,
+            $"{count} bulk publish(es) at the sidecar", TestContext.Current.CancellationToken);
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using ModeRefresh.Contracts;
+using ModeRefresh.TestSupport;
 
 namespace ModeRefresh.Ingress.Tests.Integration;
 
@@ -131,14 +132,9 @@ public sealed class WebhookPublishTests
         Assert.Equal("wsu_x", doc.RootElement.GetProperty("webhookId").GetString());
     }
 
-    private static async Task WaitUntilReadyAsync(HttpClient client, IngressApp app)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while ((await client.GetAsync("/readyz", TestContext.Current.CancellationToken)).StatusCode != HttpStatusCode.OK)
-        {
-            if (DateTime.UtcNow > deadline)
-                Assert.Fail($"never ready; logs:\n{string.Join('\n', app.Logs.Select(l => l.Message))}");
-            await Task.Delay(50, TestContext.Current.CancellationToken);
-        }
-    }
+    private static Task WaitUntilReadyAsync(HttpClient client, IngressApp app) =>
+        Eventually.UntilAsync(
+            async () => (await client.GetAsync("/readyz", TestContext.Current.CancellationToken)).StatusCode == HttpStatusCode.OK,
+            "/readyz 200", TestContext.Current.CancellationToken, TimeSpan.FromSeconds(20),
+            () => "logs:\n" + string.Join('\n', app.Logs.Select(l => l.Message)));
 }
