@@ -13,6 +13,8 @@ public sealed class StartupTests
     [InlineData("Ingress:PubSubName", "", "PubSubName")]
     [InlineData("Ingress:PublishTimeout", "00:00:30", "PublishTimeout")]
     [InlineData("Ingress:KeyRefreshInterval", "00:00:00", "KeyRefreshInterval")]
+    [InlineData("Ingress:PublishConcurrency", "0", "PublishConcurrency")]
+    [InlineData("Ingress:PublishBatchSize", "1001", "PublishBatchSize")]
     public void Start_InvalidSetting_FailsNamingIt(string key, string value, string name)
     {
         using var app = new IngressApp("http://127.0.0.1:1", "http://127.0.0.1:1", new Dictionary<string, string?> { [key] = value });
