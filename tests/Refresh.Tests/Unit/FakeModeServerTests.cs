@@ -106,10 +106,15 @@ public sealed class FakeModeServerTests : IAsyncLifetime
     public async Task Enqueue_Hang_NeverAnswersAndIsRecorded()
     {
         _mode.Enqueue(FakeModeResponse.Hang);
-        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        using var cancel = new CancellationTokenSource();
+        var post = _http.PostAsync("/api/acme/reports/r1/runs", new StringContent("{}"), cancel.Token);
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
-            _http.PostAsync("/api/acme/reports/r1/runs", new StringContent("{}"), cancel.Token));
+        // Cancel only once the server has the call: a fixed 300 ms cancel raced the server on a loaded machine.
+        await _mode.WaitForCallsAsync(c => c.Count == 1, TimeSpan.FromSeconds(10));
+        await Task.Delay(200, TestContext.Current.CancellationToken);
+        Assert.False(post.IsCompleted);
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => post);
 
         Assert.Equal(FakeModeCall.NoAnswer, Assert.Single(_mode.Calls).StatusCode);
     }

@@ -17,7 +17,8 @@ namespace ModeRefresh.TestSupport;
 /// <param name="Body">The request body as text.</param>
 /// <param name="Parameters">The body's <c>parameters</c> object, when the body was JSON with one.</param>
 /// <param name="StatusCode">The status answered, or <see cref="NoAnswer"/> for a call left hanging.</param>
-/// <param name="RunToken">The Report Run token handed out with a 202, else null.</param>
+/// <param name="RunToken">The Report Run token handed out with a 202, or the one a status poll asked about, else null.</param>
+/// <param name="State">The run state answered (202 or a poll's 200), else null.</param>
 public sealed record FakeModeCall(
     DateTimeOffset At,
     string Method,
@@ -31,13 +32,17 @@ public sealed record FakeModeCall(
     string Body,
     JsonObject? Parameters,
     int StatusCode,
-    string? RunToken)
+    string? RunToken,
+    string? State = null)
 {
     /// <summary><see cref="StatusCode"/> of a call that was made to hang and never answered.</summary>
     public const int NoAnswer = 0;
 
     /// <summary>True when Mode accepted the call and started a report run.</summary>
     public bool Accepted => StatusCode == 202;
+
+    /// <summary>True for a status poll: <c>GET /api/{workspace}/reports/{report}/runs/{run}</c>, whatever the answer.</summary>
+    public bool IsPoll => string.Equals(Method, "GET", StringComparison.OrdinalIgnoreCase) && RunToken is not null;
 }
 
 /// <summary>

@@ -18,7 +18,7 @@ internal sealed record FakeModeAnswer(int StatusCode, JsonObject? Body, TimeSpan
 
         if (Body is not null)
         {
-            response.ContentType = StatusCode == 202 ? "application/hal+json; charset=utf-8" : "application/json; charset=utf-8";
+            response.ContentType = StatusCode is 200 or 202 ? "application/hal+json; charset=utf-8" : "application/json; charset=utf-8";
             await response.WriteAsync(Body.ToJsonString());
         }
     }
@@ -27,7 +27,8 @@ internal sealed record FakeModeAnswer(int StatusCode, JsonObject? Body, TimeSpan
 /// <summary>Mode's checks, in the order Mode applies them, and the Report Run it answers with.</summary>
 internal static class FakeModeProtocol
 {
-    public static FakeModeAnswer Check(FakeModeRequest request, IReadOnlySet<string>? knownReports)
+    public static FakeModeAnswer Check(FakeModeRequest request, IReadOnlySet<string>? knownReports,
+        FakeModeRateLimit? limit = null, DateTimeOffset now = default)
     {
         if (!request.IsRunsPath)
         {
@@ -44,6 +45,11 @@ internal static class FakeModeProtocol
             return Error(401, "unauthorized", "Unauthorized: invalid API token or secret");
         }
 
+        if (limit?.TryAdmit(request.Authorization!, now) == false)
+        {
+            return RateLimited;
+        }
+
         if (request.Json is not JsonObject body || body["parameters"] is not JsonObject)
         {
             return Error(400, "bad_request", "Request body must be a JSON object with a \"parameters\" object");
@@ -55,6 +61,35 @@ internal static class FakeModeProtocol
         }
 
         return Accepted(request, (JsonObject)body["parameters"]!);
+    }
+
+    /// <summary>A status poll: the same checks (GET instead of POST), then the run as it stands, or 404 for a run Mode never started.</summary>
+    public static FakeModeAnswer CheckPoll(FakeModeRequest request, IReadOnlySet<string>? knownReports, FakeModeRateLimit? limit,
+        DateTimeOffset now, FakeModeRuns runs, string baseUrl)
+    {
+        if (!HttpMethods.IsGet(request.Method))
+        {
+            return Error(405, "method_not_allowed", "Method not allowed");
+        }
+
+        if (!request.AuthOk)
+        {
+            return Error(401, "unauthorized", "Unauthorized: invalid API token or secret");
+        }
+
+        if (limit?.TryAdmit(request.Authorization!, now) == false)
+        {
+            return RateLimited;
+        }
+
+        if (knownReports is not null && !knownReports.Contains(request.Report!))
+        {
+            return Error(404, "not_found", $"Report {request.Report} not found");
+        }
+
+        return runs.Poll(request.Workspace!, request.Report!, request.Run!, now, baseUrl) is { } run
+            ? new FakeModeAnswer(200, run, RunToken: request.Run)
+            : Error(404, "not_found", $"Report run {request.Run} not found");
     }
 
     public static FakeModeAnswer Scripted(FakeModeResponse response) => new(
@@ -94,6 +129,8 @@ internal static class FakeModeProtocol
         };
         return new FakeModeAnswer(202, body, RunToken: token);
     }
+
+    private static FakeModeAnswer RateLimited => Error(429, "too_many_requests", "Rate limit exceeded");
 
     private static FakeModeAnswer Error(int status, string id, string message) => new(status, Body(id, message));
 

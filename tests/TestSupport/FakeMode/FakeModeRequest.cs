@@ -36,9 +36,13 @@ internal sealed record FakeModeCredentials(string Token, string Secret)
 /// <summary>What was read from one request, before deciding the answer.</summary>
 internal sealed partial record FakeModeRequest(
     string Method, string Path, string? Workspace, string? Report, bool AuthOk,
-    string? Authorization, string? Accept, string? ContentType, string Body, JsonNode? Json)
+    string? Authorization, string? Accept, string? ContentType, string Body, JsonNode? Json, string? Run = null)
 {
-    public bool IsRunsPath => Workspace is not null;
+    /// <summary><c>/api/{workspace}/reports/{report}/runs</c>: starting a run.</summary>
+    public bool IsRunsPath => Workspace is not null && Run is null;
+
+    /// <summary><c>/api/{workspace}/reports/{report}/runs/{run}</c>: a run's status.</summary>
+    public bool IsRunPath => Run is not null;
 
     public static async Task<FakeModeRequest> ReadAsync(HttpRequest request, FakeModeCredentials credentials, CancellationToken ct)
     {
@@ -67,13 +71,14 @@ internal sealed partial record FakeModeRequest(
             request.Headers.Accept.Count == 0 ? null : request.Headers.Accept.ToString(),
             request.ContentType,
             body,
-            json);
+            json,
+            match.Success && match.Groups["run"].Success ? Uri.UnescapeDataString(match.Groups["run"].Value) : null);
     }
 
-    public FakeModeCall ToCall(DateTimeOffset at, int statusCode, string? runToken) => new(
+    public FakeModeCall ToCall(DateTimeOffset at, int statusCode, string? runToken, string? state = null) => new(
         at, Method, Path, Workspace, Report, AuthOk, Authorization, Accept, ContentType, Body,
-        (Json as JsonObject)?["parameters"]?.DeepClone() as JsonObject, statusCode, runToken);
+        (Json as JsonObject)?["parameters"]?.DeepClone() as JsonObject, statusCode, runToken, state);
 
-    [GeneratedRegex("^/api/(?<workspace>[^/]+)/reports/(?<report>[^/]+)/runs/?$")]
+    [GeneratedRegex("^/api/(?<workspace>[^/]+)/reports/(?<report>[^/]+)/runs(?:/(?<run>[^/]+))?/?$")]
     private static partial Regex RunsPath();
 }

@@ -48,6 +48,15 @@ internal sealed class FakeModeScript(TimeProvider clock)
         }
     }
 
+    /// <summary>The outage's answer while one is on, else null.</summary>
+    public FakeModeResponse? CurrentOutage()
+    {
+        lock (_gate)
+        {
+            return _outage is { } outage && clock.GetUtcNow() < outage.Until ? outage.Response : null;
+        }
+    }
+
     /// <summary>The answer for the next call to <paramref name="report"/>; consumes one scripted entry.</summary>
     public FakeModeResponse Next(string? report)
     {

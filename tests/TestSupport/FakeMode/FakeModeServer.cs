@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -14,6 +15,10 @@ namespace ModeRefresh.TestSupport;
 /// then it answers 202 with a Report Run (unique token, state "enqueued", <c>_links.self</c>). Errors use Mode's
 /// shape <c>{"id": "...", "message": "..."}</c>. Faults are scripted with <see cref="Enqueue"/> and
 /// <see cref="StartOutage"/>, and every request is recorded in <see cref="Calls"/>. Start one per test.
+/// It also serves a run's status, <c>GET /api/{workspace}/reports/{report}/runs/{run}</c>, with the same checks: the
+/// state moves as the run's <see cref="FakeModeRunScript"/> says (<see cref="SetRunScript"/>), an unknown run is 404,
+/// faults for polls are scripted with <see cref="EnqueuePoll"/>, and <see cref="SetRateLimit"/> turns on Mode's
+/// per-credential limit, counting starts and polls alike.
 /// </summary>
 public sealed class FakeModeServer : IAsyncDisposable
 {
@@ -21,7 +26,10 @@ public sealed class FakeModeServer : IAsyncDisposable
     private readonly WaitableList<FakeModeCall> _calls;
     private readonly FakeModeScript _script;
     private readonly TimeProvider _clock;
+    private readonly FakeModeScript _pollScript;
+    private readonly FakeModeRuns _runs = new();
     private WebApplication? _app;
+    private volatile FakeModeRateLimit? _limit;
     private volatile FakeModeCredentials _credentials;
     private volatile IReadOnlySet<string>? _knownReports;
     private int _disposed;
@@ -32,6 +40,7 @@ public sealed class FakeModeServer : IAsyncDisposable
         _credentials = new FakeModeCredentials(token, secret);
         _calls = new WaitableList<FakeModeCall>();
         _script = new FakeModeScript(clock);
+        _pollScript = new FakeModeScript(clock);
     }
 
     /// <summary>Base URL without a trailing slash, e.g. <c>http://127.0.0.1:41234</c>; use it as Mode:BaseUrl.</summary>
@@ -42,6 +51,14 @@ public sealed class FakeModeServer : IAsyncDisposable
 
     /// <summary>Calls that Mode accepted (202), i.e. report runs that were started.</summary>
     public IReadOnlyList<FakeModeCall> Runs => [.. Calls.Where(c => c.Accepted)];
+
+    /// <summary>Status polls (<c>GET .../runs/{run}</c>) so far, whatever they were answered.</summary>
+    public IReadOnlyList<FakeModeCall> Polls => [.. Calls.Where(c => c.IsPoll)];
+
+    /// <summary>Every run started so far, as it stands now, oldest first.</summary>
+    public IReadOnlyList<FakeModeRun> StartedRuns => _runs.Snapshot(_clock.GetUtcNow());
+
+    public FakeModeRun? FindRun(string token) => StartedRuns.FirstOrDefault(r => r.Token == token);
 
     /// <summary>Starts a server that accepts Basic <paramref name="token"/>:<paramref name="secret"/>.</summary>
     public static Task<FakeModeServer> StartAsync(string token, string secret, CancellationToken ct = default) =>
@@ -82,10 +99,40 @@ public sealed class FakeModeServer : IAsyncDisposable
 
     public void EndOutage() => _script.EndOutage();
 
-    /// <summary>Forgets scripted faults, the outage and the recorded calls.</summary>
+    /// <summary>
+    /// Runs started from now on (of <paramref name="report"/>, or of any report without a script of its own) follow
+    /// <paramref name="script"/>. Without one: <see cref="FakeModeRunScript.Default"/>.
+    /// </summary>
+    public void SetRunScript(FakeModeRunScript script, string? report = null) => _runs.Set(script, report);
+
+    /// <summary>The next <paramref name="times"/> runs started (of <paramref name="report"/>, or of any) follow <paramref name="script"/>, before the standing one.</summary>
+    public void EnqueueRunScript(FakeModeRunScript script, string? report = null, int times = 1) => _runs.Enqueue(script, report, times);
+
+    /// <summary>
+    /// Like <see cref="Enqueue"/>, for status polls: the next <paramref name="times"/> polls of <paramref name="report"/>
+    /// (or of any) get <paramref name="response"/>. An outage (<see cref="StartOutage"/>) answers polls too.
+    /// </summary>
+    public void EnqueuePoll(FakeModeResponse response, string? report = null, int times = 1) => _pollScript.Enqueue(response, report, times);
+
+    /// <summary>
+    /// Mode's rate limit: each credential may make <paramref name="requests"/> requests (run starts and polls alike)
+    /// in any <paramref name="window"/> (default 10 s) on the server's clock; more answer 429. Off by default.
+    /// </summary>
+    public void SetRateLimit(int requests = 40, TimeSpan? window = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(requests);
+        var span = window ?? TimeSpan.FromSeconds(10);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(span, TimeSpan.Zero, nameof(window));
+        _limit = new FakeModeRateLimit(requests, span);
+    }
+
+    public void ClearRateLimit() => _limit = null;
+
+    /// <summary>Forgets scripted faults (of starts and polls), the outage and the recorded calls; started runs stay.</summary>
     public void Reset()
     {
         _script.Clear();
+        _pollScript.Clear();
         _calls.Clear();
     }
 
@@ -129,9 +176,27 @@ public sealed class FakeModeServer : IAsyncDisposable
     {
         var at = _clock.GetUtcNow();
         var request = await FakeModeRequest.ReadAsync(context.Request, _credentials, context.RequestAborted);
-        var response = request.Report is null ? FakeModeResponse.Normal : _script.Next(request.Report);
-        var answer = response.IsNormal ? FakeModeProtocol.Check(request, _knownReports) : FakeModeProtocol.Scripted(response);
-        _calls.Add(request.ToCall(at, answer.StatusCode, answer.RunToken));
+        FakeModeResponse response;
+        FakeModeAnswer answer;
+        if (request.IsRunPath)
+        {
+            response = _script.CurrentOutage() ?? _pollScript.Next(request.Report);
+            answer = response.IsNormal
+                ? FakeModeProtocol.CheckPoll(request, _knownReports, _limit, at, _runs, BaseUrl)
+                : FakeModeProtocol.Scripted(response) with { RunToken = request.Run };
+        }
+        else
+        {
+            response = request.Report is null ? FakeModeResponse.Normal : _script.Next(request.Report);
+            answer = response.IsNormal ? FakeModeProtocol.Check(request, _knownReports, _limit, at) : FakeModeProtocol.Scripted(response);
+            if (answer is { RunToken: { } token, Body: { } run })
+            {
+                // Known before the 202 is written, so a poll right after it finds the run.
+                run["state"] = _runs.Start(token, request.Workspace!, request.Report!, (JsonObject)run["parameters"]!, at);
+            }
+        }
+
+        _calls.Add(request.ToCall(at, answer.StatusCode, answer.RunToken, answer.Body?["state"]?.GetValue<string>()));
 
         if (response.Hangs || response.Delay is not null)
         {

@@ -36,9 +36,9 @@ internal static class StandInMethods
     /// <summary>Catches a typo in a fault's method name, which would otherwise make the fault silently never fire.</summary>
     public static void EnsureKnown(string method)
     {
-        if (!Names.Contains(method))
+        if (!Names.Contains(method) && !StandInJobMethods.Names.Contains(method))
         {
-            throw new ArgumentException($"The stand-in does not serve '{method}'. Served: {string.Join(", ", Names.Order())}.", nameof(method));
+            throw new ArgumentException($"The stand-in does not serve '{method}'. Served: {string.Join(", ", Names.Concat(StandInJobMethods.Names).Order())}.", nameof(method));
         }
     }
 
@@ -85,7 +85,7 @@ internal sealed class StandInMethodProvider : IServiceMethodProvider<StandInDapr
         context.AddUnaryMethod(method, metadata: [], (service, request, call) =>
             ServeAsync(service.Sidecar, method.Name, request, call, () => handler(service, request)));
 
-    private static async Task<TResponse> ServeAsync<TResponse>(
+    internal static async Task<TResponse> ServeAsync<TResponse>(
         StandInSidecar sidecar, string method, IMessage request, ServerCallContext call, Func<TResponse> handler)
     {
         var token = call.RequestHeaders.GetValue(ApiTokenHeader);

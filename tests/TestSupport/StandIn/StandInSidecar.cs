@@ -26,6 +26,7 @@ public sealed class StandInSidecar : IAsyncDisposable
     private volatile int _deliveryCopies;
     private StandInSubscriber? _subscriber;
     private volatile Func<PublishedMessage, bool>? _refuseBulkEntry;
+    private StandInJobsConnection? _jobs;
 
     private StandInSidecar(StandInSidecarOptions options)
     {
@@ -33,6 +34,7 @@ public sealed class StandInSidecar : IAsyncDisposable
         Recorder = new StandInRecorder(options.TimeProvider);
         State = new StandInState(options.TimeProvider);
         _deliveryCopies = options.Delivery.Copies;
+        Scheduler = options.Scheduler ?? new StandInScheduler(options.TimeProvider);
     }
 
     public string GrpcEndpoint { get; private set; } = "";
@@ -56,6 +58,9 @@ public sealed class StandInSidecar : IAsyncDisposable
         get => _deliveryCopies;
         set => _deliveryCopies = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), "at least one copy");
     }
+
+    /// <summary>Keeps the jobs scheduled through this sidecar and delivers its app id's jobs (see <see cref="StandInSidecarOptions.Scheduler"/>).</summary>
+    public StandInScheduler Scheduler { get; }
 
     public IReadOnlyList<RecordedCall> Calls => Recorder.Calls;
     public IReadOnlyList<PublishedMessage> Published => Recorder.Published;
@@ -83,16 +88,17 @@ public sealed class StandInSidecar : IAsyncDisposable
     public static async Task<StandInSidecar> StartAsync(StandInSidecarOptions options, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.AppChannel is not null && options.Broker is null)
+        if (options.AppChannel is not null && options.Broker is null && options.Scheduler is null)
         {
-            throw new ArgumentException("An app channel needs a broker to deliver from.", nameof(options));
+            throw new ArgumentException("An app channel needs a broker or a scheduler to deliver from.", nameof(options));
         }
 
         var sidecar = new StandInSidecar(options);
         try
         {
             await sidecar.StartHostAsync(ct);
-            if (options.AppChannel is not null)
+            sidecar._jobs = StandInJobsConnection.Start(sidecar.Scheduler, options, sidecar._stopping.Token);
+            if (options.AppChannel is not null && options.Broker is not null)
             {
                 sidecar._subscriber = new StandInSubscriber(options.Broker!, options, () => sidecar.DeliveryCopies, sidecar._stopping.Token);
                 sidecar._subscriber.Start();
@@ -173,6 +179,7 @@ public sealed class StandInSidecar : IAsyncDisposable
 
         // Release hung calls first, or Kestrel's graceful stop would wait on them.
         await _stopping.CancelAsync();
+        _jobs?.Dispose();
         _subscriber?.Dispose();
         if (_app is not null)
         {
@@ -182,6 +189,10 @@ public sealed class StandInSidecar : IAsyncDisposable
         }
 
         _stopping.Dispose();
+        if (Options.Scheduler is null)
+        {
+            Scheduler.Dispose();
+        }
     }
 
     private async Task StartHostAsync(CancellationToken ct)
@@ -204,6 +215,8 @@ public sealed class StandInSidecar : IAsyncDisposable
         builder.Services.AddGrpc();
         builder.Services.TryAddEnumerable(
             ServiceDescriptor.Singleton<IServiceMethodProvider<StandInDaprService>, StandInMethodProvider>());
+        builder.Services.TryAddEnumerable(
+            ServiceDescriptor.Singleton<IServiceMethodProvider<StandInDaprService>, StandInJobMethodProvider>());
 
         _app = builder.Build();
         _app.MapGrpcService<StandInDaprService>();

@@ -22,6 +22,13 @@ public sealed record StandInSidecarOptions
     public string AppId { get; init; } = "app";
 
     public StandInDeliveryOptions Delivery { get; init; } = new();
+
+    /// <summary>
+    /// Where jobs scheduled through this sidecar are kept, and which delivers its app id's jobs to its app. Share one
+    /// between sidecars (and across a sidecar's restart), as Dapr's Scheduler is shared. Null: a scheduler of its own
+    /// on <see cref="TimeProvider"/>, gone when the sidecar stops.
+    /// </summary>
+    public StandInScheduler? Scheduler { get; init; }
 }
 
 /// <summary>Redelivery and concurrency for deliveries to the app; small values suit tests.</summary>
