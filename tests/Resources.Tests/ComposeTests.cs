@@ -10,7 +10,7 @@ namespace ModeRefresh.Resources.Tests;
 /// </summary>
 public sealed partial class ComposeTests
 {
-    private static readonly Dictionary<string, (string AppId, int Port)> Apps = new()
+    internal static readonly Dictionary<string, (string AppId, int Port)> Apps = new()
     {
         ["ingress"] = ("ingress", 5080),
         ["refresh"] = ("refresh", 5090),
@@ -18,7 +18,7 @@ public sealed partial class ComposeTests
 
     private static YMap Compose => Yaml.LoadSingleMap(RepoPaths.Combine("docker-compose.yml"));
 
-    private static YMap Services => Assert.IsType<YMap>(Compose["services"]);
+    internal static YMap Services => Assert.IsType<YMap>(Compose["services"]);
 
     [Fact]
     public void Compose_BuildContextsAndDockerfiles_Exist()
@@ -162,10 +162,10 @@ public sealed partial class ComposeTests
             .Where(parts => parts.Length >= 2)
             .Select(parts => (parts[0], parts[1], parts.Length > 2 && parts[2].Split(',').Contains("ro")));
 
-    private static List<string> Arguments(YNode sidecar) =>
+    internal static List<string> Arguments(YNode sidecar) =>
         Assert.IsType<YSeq>(sidecar["command"]).Items.Select(i => i.AsString() ?? string.Empty).ToList();
 
-    private static string? Flag(List<string> args, string flag) => Flags(args, flag).FirstOrDefault();
+    internal static string? Flag(List<string> args, string flag) => Flags(args, flag).FirstOrDefault();
 
     private static IEnumerable<string> Flags(List<string> args, string flag)
     {

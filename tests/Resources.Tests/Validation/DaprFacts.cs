@@ -19,7 +19,8 @@ public sealed record RuntimeFieldFacts(string AppliesTo, IReadOnlyList<string> F
 }
 
 /// <summary>A broker you can run on your own machine with its default settings.</summary>
-public sealed record LocalBrokerFacts(string Folder, string Type, string AddressField, string Address, IReadOnlyDictionary<int, string> Ports);
+/// <param name="Settings">Metadata values the component must have for such a broker (Kafka: authType none).</param>
+public sealed record LocalBrokerFacts(string Folder, string Type, string AddressField, string Address, IReadOnlyDictionary<int, string> Ports, IReadOnlyDictionary<string, string> Settings);
 
 /// <summary>
 /// The project's own facts about Dapr (tests/Resources.Tests/Facts): which metadata fields each component type we
@@ -58,7 +59,8 @@ public sealed class DaprFacts
         var brokers = LoadFile(BrokersFile);
         LocalBrokers = Items(brokers["localBrokers"], BrokersFile)
             .Select(b => new LocalBrokerFacts(Required(b, "folder", BrokersFile), Required(b, "type", BrokersFile),
-                Required(b, "addressField", BrokersFile), Required(b, "address", BrokersFile), Ports(b["ports"])))
+                Required(b, "addressField", BrokersFile), Required(b, "address", BrokersFile), Ports(b["ports"]),
+                ((b["settings"] as YMap)?.Entries ?? []).ToDictionary(e => e.Key, e => e.Value.AsString() ?? string.Empty)))
             .ToList();
         DaprInitPorts = Ports(brokers["daprInit"]?["ports"]);
     }
