@@ -10,7 +10,7 @@ namespace ModeRefresh.Resources.Tests;
 /// </summary>
 public sealed partial class ComposeTests
 {
-    private static readonly Dictionary<string, (string AppId, int Port)> Apps = new()
+    internal static readonly Dictionary<string, (string AppId, int Port)> Apps = new()
     {
         ["ingress"] = ("ingress", 5080),
         ["refresh"] = ("refresh", 5090),
@@ -18,7 +18,7 @@ public sealed partial class ComposeTests
 
     private static YMap Compose => Yaml.LoadSingleMap(RepoPaths.Combine("docker-compose.yml"));
 
-    private static YMap Services => Assert.IsType<YMap>(Compose["services"]);
+    internal static YMap Services => Assert.IsType<YMap>(Compose["services"]);
 
     [Fact]
     public void Compose_BuildContextsAndDockerfiles_Exist()
@@ -135,6 +135,18 @@ public sealed partial class ComposeTests
     }
 
     [Fact]
+    public void Compose_Environment_SetsNoReportRoutes()
+    {
+        // Routes come from the image's appsettings.json or a mounted REFRESH_CONFIG_FILE; environment variables
+        // would win over both without a word (README.md, Refresh).
+        var routeKeys = Services.Entries
+            .SelectMany(s => EnvironmentKeys(s.Value).Select(k => $"{s.Key}: {k}"))
+            .Where(k => DaprRunFileTests.RouteKey().IsMatch(k))
+            .ToList();
+        Assert.True(routeKeys.Count == 0, "docker-compose.yml sets report routes: " + string.Join(", ", routeKeys));
+    }
+
+    [Fact]
     public void Compose_Redis_HealthcheckedAndPersistent()
     {
         var redis = Services["redis"];
@@ -162,10 +174,18 @@ public sealed partial class ComposeTests
             .Where(parts => parts.Length >= 2)
             .Select(parts => (parts[0], parts[1], parts.Length > 2 && parts[2].Split(',').Contains("ro")));
 
-    private static List<string> Arguments(YNode sidecar) =>
+    /// <summary>Variable names of a service's environment, in either compose form (a map, or a list of NAME=value).</summary>
+    private static IEnumerable<string> EnvironmentKeys(YNode service) => service["environment"] switch
+    {
+        YMap map => map.Keys,
+        YSeq list => list.Items.Select(i => i.AsString()?.Split('=')[0]).OfType<string>(),
+        _ => [],
+    };
+
+    internal static List<string> Arguments(YNode sidecar) =>
         Assert.IsType<YSeq>(sidecar["command"]).Items.Select(i => i.AsString() ?? string.Empty).ToList();
 
-    private static string? Flag(List<string> args, string flag) => Flags(args, flag).FirstOrDefault();
+    internal static string? Flag(List<string> args, string flag) => Flags(args, flag).FirstOrDefault();
 
     private static IEnumerable<string> Flags(List<string> args, string flag)
     {

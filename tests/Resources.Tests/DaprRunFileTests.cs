@@ -4,40 +4,61 @@ using ModeRefresh.Resources.Tests.Infrastructure;
 namespace ModeRefresh.Resources.Tests;
 
 /// <summary>
-/// dapr.yaml, the multi-app run file: only keys the Dapr CLI accepts, paths that exist (common paths relative to
-/// dapr.yaml, app paths relative to appDirPath), distinct ports that match each app's --urls.
+/// dapr.yaml, the multi-app run file: only keys the Dapr CLI accepts, with the CLI's types (the run-file shape in
+/// tests/Resources.Tests/Facts/resource-kinds.yaml), paths that exist (common paths relative to dapr.yaml, app
+/// paths relative to appDirPath), distinct ports that match each app's --urls, no placement or scheduler needed,
+/// no example routes.
 /// </summary>
 public sealed partial class DaprRunFileTests
 {
-    /// <summary>Keys the CLI reads per app or under common (dapr/cli pkg/runfileconfig), per the reference README.</summary>
-    private static readonly HashSet<string> RunConfigKeys =
-    [
-        "appID", "appDirPath", "appPort", "appProtocol", "appChannelAddress", "appHealthCheckPath", "enableAppHealthCheck",
-        "daprHTTPPort", "daprGRPCPort", "metricsPort", "command", "configFilePath", "resourcesPaths", "resourcesPath", "env",
-        "logLevel", "enableApiLogging", "placementHostAddress", "schedulerHostAddress", "runtimePath", "appLogDestination",
-        "daprdLogDestination", "maxBodySize", "readBufferSize",
-    ];
-
     private static YMap RunFile => Yaml.LoadSingleMap(RepoPaths.Combine("dapr.yaml"));
 
     private static IEnumerable<YMap> Apps => Assert.IsType<YSeq>(RunFile["apps"]).Items.Cast<YMap>();
 
     [Fact]
-    public void RunFile_Keys_OnlyThoseTheCliAccepts()
+    public void RunFile_AgainstRunFileShape_NoErrors()
     {
-        var root = RunFile;
-        Assert.Empty(root.Keys.Except(["version", "common", "apps"]));
-        Assert.True(Yaml.AsInteger(root["version"]) is > 0, "version must be a non-zero integer");
-        Assert.Empty(Assert.IsType<YMap>(root["common"]).Keys.Except(RunConfigKeys).Except(["appDirPath"]));
-        Assert.Null(root["common"]?["resourcesPath"]); // deprecated: resourcesPaths
-        foreach (var app in Apps)
-        {
-            var unknown = app.Keys.Except(RunConfigKeys).ToList();
-            Assert.True(unknown.Count == 0, $"app {app["appID"]?.AsString()}: keys the CLI does not accept: {string.Join(", ", unknown)}");
-            Assert.NotNull(app["appDirPath"]);
-            Assert.IsType<YSeq>(app["command"]);
-            Assert.Null(app["resourcesPath"]);
-        }
+        var errors = ValidateRunFile(File.ReadAllText(RepoPaths.Combine("dapr.yaml")));
+        Assert.True(errors.Count == 0, string.Join(Environment.NewLine, errors));
+        Assert.True(Yaml.AsInteger(RunFile["version"]) is > 0, "version must be a non-zero integer");
+    }
+
+    [Theory]
+    [InlineData("resourcesPaths:", "resourcesPath:", "common.resourcesPath")] // deprecated spelling, not in the shape
+    [InlineData("metricsPort: 9191", "metricPort: 9191", "apps[0].metricPort")]
+    [InlineData("appPort: 5080", "appPort: \"5080\"", "apps[0].appPort")] // the CLI decodes it into an int
+    public void RunFile_PlantedTypo_FailsNamingKey(string original, string planted, string field)
+    {
+        var text = File.ReadAllText(RepoPaths.Combine("dapr.yaml"));
+        Assert.Contains(original, text, StringComparison.Ordinal);
+        var error = Assert.Single(ValidateRunFile(ReplaceFirst(text, original, planted)));
+        Assert.Equal(field, error.Field);
+    }
+
+    [Fact]
+    public void RunFile_PlacementAndScheduler_TurnedOffSoSlimInitWorks()
+    {
+        // Neither service uses actors, workflows or jobs; daprd's healthz waits for both services otherwise (see
+        // the comment in dapr.yaml for the dapr/cli and dapr/dapr sources).
+        var common = Assert.IsType<YMap>(RunFile["common"]);
+        Assert.Equal(string.Empty, Assert.IsType<YScalar>(common["placementHostAddress"]).Value);
+        var scheduler = Assert.IsType<YScalar>(common["schedulerHostAddress"]);
+        Assert.True(scheduler.Value.Length > 0 && scheduler.Value.Trim().Length == 0,
+            $"schedulerHostAddress must be blank but not empty (the CLI replaces an empty one with localhost), found '{scheduler.Value}'");
+        Assert.All(Apps, a => Assert.True(a["placementHostAddress"] is null && a["schedulerHostAddress"] is null,
+            $"{a["appID"]?.AsString()}: an app-level placement/scheduler address would override common's"));
+    }
+
+    [Fact]
+    public void RunFile_Env_SetsNoReportRoutes()
+    {
+        // Routes come from services/Refresh/appsettings.json or REFRESH_CONFIG_FILE; environment variables would win
+        // over both without a word (README.md, Refresh).
+        var routeKeys = Apps.SelectMany(a => ((a["env"] as YMap)?.Keys ?? []).Select(k => $"{a["appID"]?.AsString()}: {k}"))
+            .Concat(((RunFile["common"]?["env"] as YMap)?.Keys ?? []).Select(k => $"common: {k}"))
+            .Where(k => RouteKey().IsMatch(k))
+            .ToList();
+        Assert.True(routeKeys.Count == 0, "dapr.yaml sets report routes: " + string.Join(", ", routeKeys));
     }
 
     [Fact]
@@ -141,8 +162,28 @@ public sealed partial class DaprRunFileTests
         return item["value"]?.AsString() ?? throw new InvalidDataException("secretsFile has no value");
     }
 
+    internal static List<Validation.ValidationError> ValidateRunFile(string text)
+    {
+        var errors = new List<Validation.ValidationError>();
+        var root = Assert.IsType<YMap>(Assert.Single(Yaml.Load("dapr.yaml", text)).Root);
+        var facts = RepoResources.Facts();
+        Validation.SchemaValidator.Validate(root, facts.RunFileSchema, "dapr.yaml", string.Empty, errors,
+            $"the run-file shape in {facts.RelativeDirectory}/{Validation.DaprFacts.KindsFile}");
+        return errors;
+    }
+
+    private static string ReplaceFirst(string text, string original, string replacement)
+    {
+        var at = text.IndexOf(original, StringComparison.Ordinal);
+        return text[..at] + replacement + text[(at + original.Length)..];
+    }
+
     private static IEnumerable<string> Strings(YNode? node) => (node as YSeq)?.Items.Select(i => i.AsString()).OfType<string>() ?? [];
 
     [GeneratedRegex(@":(\d+)/?$")]
     private static partial Regex Port();
+
+    /// <summary>A Refresh routing setting as an environment variable (Refresh__Workspace, Refresh__Reports__0__...).</summary>
+    [GeneratedRegex(@"(?i)(^|\s)Refresh__(Workspace|Reports)")]
+    internal static partial Regex RouteKey();
 }

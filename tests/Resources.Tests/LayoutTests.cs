@@ -91,7 +91,6 @@ public sealed partial class LayoutTests
     [Fact]
     public void Credentials_InAllComponents_ComeFromSecretKeyRef()
     {
-        var sensitive = SensitiveName();
         var files = RepoResources.SelfHostedFiles().Concat(RepoResources.KubernetesFiles());
         foreach (var file in files)
         {
@@ -100,12 +99,22 @@ public sealed partial class LayoutTests
                 foreach (var item in (document["spec"]?["metadata"] as YSeq)?.Items ?? [])
                 {
                     var name = item["name"]?.AsString() ?? string.Empty;
-                    Assert.False(sensitive.IsMatch(name) && item["value"] is not null && !name.EndsWith("Path", StringComparison.Ordinal),
+                    Assert.False(HoldsPlainCredential(name, item["value"]?.AsString()),
                         $"{RepoPaths.Relative(file)}: {name} holds a credential in plain text; use secretKeyRef");
                 }
             }
         }
     }
+
+    [Theory]
+    [InlineData("connectionString", "amqp://localhost:5672", false)]
+    [InlineData("connectionString", "amqp://guest:guest@localhost:5672", true)]
+    [InlineData("connectionString", "Endpoint=sb://x.servicebus.windows.net/;SharedAccessKeyName=a;SharedAccessKey=b", true)]
+    [InlineData("redisPassword", "secret", true)]
+    [InlineData("vaultTokenMountPath", "/var/run/secrets/vault/token", false)]
+    [InlineData("redisHost", "localhost:6379", false)]
+    public void HoldsPlainCredential_Value_FlagsSecretsButNotACredentialFreeAddress(string name, string value, bool expected) =>
+        Assert.Equal(expected, HoldsPlainCredential(name, value));
 
     [Fact]
     public void SecretsExample_Names_ExactlyTheThreeSecrets()
@@ -157,6 +166,16 @@ public sealed partial class LayoutTests
         }
     }
 
+    /// <summary>
+    /// A metadata value that is a credential in plain text. A connection string with no user info, query or keys
+    /// (amqp://localhost:5672, a local broker's default user) names no credential.
+    /// </summary>
+    private static bool HoldsPlainCredential(string name, string? value) =>
+        value is not null
+        && SensitiveName().IsMatch(name)
+        && !name.EndsWith("Path", StringComparison.Ordinal)
+        && !(name.EndsWith("connectionString", StringComparison.OrdinalIgnoreCase) && CredentialFreeUrl().IsMatch(value));
+
     private static List<string> Folders(string kind) =>
         Directory.GetDirectories(RepoPaths.Combine("components", kind)).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToList();
 
@@ -165,4 +184,8 @@ public sealed partial class LayoutTests
 
     [GeneratedRegex("(?i)(password|secret|token|accesskey|connectionstring|privatekey|saslpassword)$")]
     private static partial Regex SensitiveName();
+
+    /// <summary>scheme://host[:port][/path] with no user info, query or key=value pairs.</summary>
+    [GeneratedRegex(@"^[a-z][a-z0-9+.-]*://[A-Za-z0-9.-]+(:\d+)?(/[A-Za-z0-9._~%-]*)?$")]
+    private static partial Regex CredentialFreeUrl();
 }

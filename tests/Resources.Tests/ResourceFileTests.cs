@@ -4,10 +4,11 @@ using ModeRefresh.Resources.Tests.Validation;
 namespace ModeRefresh.Resources.Tests;
 
 /// <summary>
-/// Every YAML file in components/ and deploy/ against Dapr's reference data: parses; apiVersion/kind known;
+/// Every YAML file in components/ and deploy/ against the project's Dapr facts (tests/Resources.Tests/Facts, in every
+/// clone; FactsCrossCheckTests compares them with Dapr's own files): parses; apiVersion/kind known;
 /// Components' type/version known, metadata names accepted, required fields and an authentication profile
-/// satisfied, allowedValues respected, secretKeyRefs resolvable through auth.secretStore; Configuration,
-/// Resiliency and Subscription valid against the CRD openAPIV3Schema; resiliency targets and scopes naming
+/// satisfied, allowedValues respected, secretKeyRefs resolvable through auth.secretStore; every kind valid
+/// against its shape (the fields and types of Dapr's CRDs that we use); resiliency targets and scopes naming
 /// components and app ids that exist. The set is validated as a whole (cross-references), reported per file.
 /// </summary>
 public sealed class ResourceFileTests
@@ -18,16 +19,16 @@ public sealed class ResourceFileTests
 
     [Theory]
     [MemberData(nameof(SelfHostedFiles))]
-    public void SelfHostedResource_ValidateAgainstDaprReference_NoErrors(string file) =>
+    public void SelfHostedResource_ValidateAgainstFacts_NoErrors(string file) =>
         AssertNoErrors(file, ResourceScope.SelfHosted);
 
     [Theory]
     [MemberData(nameof(KubernetesFiles))]
-    public void KubernetesResource_ValidateAgainstDaprReference_NoErrors(string file) =>
+    public void KubernetesResource_ValidateAgainstFacts_NoErrors(string file) =>
         AssertNoErrors(file, ResourceScope.Kubernetes);
 
     [Fact]
-    public void ComponentTypes_AllInReference_NoneUnchecked()
+    public void ComponentTypes_AllInFacts_NoneUnchecked()
     {
         var notes = RepoResources.ValidateRepository(ResourceScope.SelfHosted).Notes
             .Concat(RepoResources.ValidateRepository(ResourceScope.Kubernetes).Notes)
@@ -36,7 +37,7 @@ public sealed class ResourceFileTests
         var output = TestContext.Current.TestOutputHelper;
         foreach (var type in UsedComponentTypes().Order(StringComparer.Ordinal))
         {
-            output?.WriteLine($"{type}: {(RepoResources.Reference().VersionsOf(type).Any() ? "checked against its metadata.yaml" : "UNCHECKED (no metadata.yaml in the reference)")}");
+            output?.WriteLine($"{type}: {(RepoResources.Facts().VersionsOf(type).Any() ? "checked against its facts" : "UNCHECKED (not in the facts)")}");
         }
 
         Assert.True(notes.Count == 0, "Components whose metadata could not be checked:" + Environment.NewLine + string.Join(Environment.NewLine, notes));

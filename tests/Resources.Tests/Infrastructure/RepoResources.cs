@@ -10,6 +10,7 @@ public static class RepoResources
 
     private static readonly Lock Gate = new();
     private static DaprReference? cached;
+    private static DaprFacts? facts;
 
     /// <summary>Every YAML file under components/ (the self-hosted sets: dapr run and docker compose).</summary>
     public static IReadOnlyList<string> SelfHostedFiles() => YamlFilesUnder("components");
@@ -17,7 +18,19 @@ public static class RepoResources
     /// <summary>Every YAML file under deploy/ (the Kubernetes base).</summary>
     public static IReadOnlyList<string> KubernetesFiles() => YamlFilesUnder("deploy");
 
-    /// <summary>The reference data, loaded once; skips the calling test with the reason when it is absent.</summary>
+    /// <summary>The project's own facts (tests/Resources.Tests/Facts), loaded once. Present in every clone.</summary>
+    public static DaprFacts Facts()
+    {
+        lock (Gate)
+        {
+            return facts ??= DaprFacts.Load(RepoPaths.Combine("tests", "Resources.Tests", "Facts"));
+        }
+    }
+
+    /// <summary>
+    /// Dapr's own reference data (../shared/dapr-reference), loaded once, for the cross-check of the facts only;
+    /// skips the calling test with the reason when it is absent.
+    /// </summary>
     public static DaprReference Reference()
     {
         var directory = RepoPaths.RequireReference();
@@ -27,7 +40,8 @@ public static class RepoResources
         }
     }
 
-    public static ResourceValidator Validator() => new(Reference(), AppIds);
+    /// <summary>The validator over the project's facts: needs nothing beside the repository.</summary>
+    public static ResourceValidator Validator() => new(Facts(), AppIds);
 
     public static ValidationResult ValidateRepository(ResourceScope scope) => Validator().Validate(
         (scope == ResourceScope.Kubernetes ? KubernetesFiles() : SelfHostedFiles()).Select(ResourceFile.FromDisk),

@@ -2,33 +2,10 @@ using ModeRefresh.Resources.Tests.Infrastructure;
 
 namespace ModeRefresh.Resources.Tests.Validation;
 
-/// <summary>One metadata field a component accepts, as its metadata.yaml describes it.</summary>
-public sealed record MetadataField(string Name, bool Required, string? Type, IReadOnlyList<string> AllowedValues, bool Deprecated);
-
-/// <summary>An authentication profile: an alternative set of fields, one of which must be satisfied.</summary>
-public sealed record AuthProfile(string Title, IReadOnlyList<MetadataField> Fields);
-
-/// <summary>A component type/version from components-contrib's metadata.yaml.</summary>
-public sealed record ComponentDefinition(
-    string Type,
-    string Version,
-    string SourceFile,
-    IReadOnlyList<MetadataField> Fields,
-    IReadOnlyList<AuthProfile> Profiles)
-{
-    /// <summary>Every field name the runtime accepts for this component (base, profiles, runtime-wide extras).</summary>
-    public IReadOnlySet<string> AcceptedNames { get; } = Fields.Select(f => f.Name)
-        .Concat(Profiles.SelectMany(p => p.Fields).Select(f => f.Name))
-        .Concat(DaprReference.RuntimeExtras(Type))
-        .ToHashSet(StringComparer.OrdinalIgnoreCase);
-
-    public IEnumerable<MetadataField> DefinitionsOf(string name) =>
-        Fields.Concat(Profiles.SelectMany(p => p.Fields)).Where(f => string.Equals(f.Name, name, StringComparison.OrdinalIgnoreCase));
-}
-
 /// <summary>
-/// Dapr's reference data, read from the reference directory (see its README.md): CRD schemas and
-/// component metadata. Nothing of it is copied into this repository.
+/// Dapr's own reference data, read from the reference directory (../shared/dapr-reference, see its README.md): CRD
+/// schemas and component metadata. Nothing of it is copied into this repository; validation uses the project's
+/// own <see cref="DaprFacts"/>, and this is what <c>FactsCrossCheckTests</c> compares them with.
 /// </summary>
 public sealed class DaprReference
 {
@@ -146,7 +123,7 @@ public sealed class DaprReference
             }
         }
 
-        return new ComponentDefinition(type, version, Path.GetFileName(file), Fields(root["metadata"]), profiles);
+        return new ComponentDefinition(type, version, Path.GetFileName(file), Fields(root["metadata"]), profiles, [.. RuntimeExtras(type)]);
     }
 
     private static List<MetadataField> Fields(YNode? list) =>

@@ -31,10 +31,11 @@ public sealed record ValidationResult(IReadOnlyList<ValidationError> Errors, IRe
 
 /// <summary>
 /// Validates Dapr resources (Component, Configuration, Resiliency, Subscription) and the Kubernetes objects beside
-/// them, file by file and across the set: kinds, CRD schemas, component metadata against components-contrib's
-/// metadata.yaml, secret references, resiliency policy and target references.
+/// them, file by file and across the set: kinds, the shape of each kind, component metadata, secret references,
+/// resiliency policy and target references — all against the project's own facts (<see cref="DaprFacts"/>,
+/// tests/Resources.Tests/Facts), so it runs in every clone.
 /// </summary>
-public sealed partial class ResourceValidator(DaprReference reference, IReadOnlySet<string> appIds)
+public sealed partial class ResourceValidator(DaprFacts facts, IReadOnlySet<string> appIds)
 {
     private const string DaprApiGroup = "dapr.io/";
     private const string BuiltinKubernetesSecretStore = "kubernetes";
@@ -50,24 +51,15 @@ public sealed partial class ResourceValidator(DaprReference reference, IReadOnly
     ];
 
     /// <summary>
-    /// Real Dapr component types whose metadata.yaml is not in the reference: their metadata names cannot be
-    /// checked, only their CRD shape; results say so in <see cref="ValidationResult.Notes"/>. Any other type
-    /// missing from the reference is an error (most likely a typo).
+    /// Real Dapr component types that are not in the project's facts: their metadata names cannot be checked, only
+    /// their shape; results say so in <see cref="ValidationResult.Notes"/>. Any other type missing from the facts is
+    /// an error (most likely a typo).
     /// </summary>
     public static readonly IReadOnlySet<string> KnownTypesWithoutReference = new HashSet<string>(StringComparer.Ordinal)
     {
         "pubsub.pulsar", "pubsub.azure.eventhubs", "pubsub.mqtt", "pubsub.solace.amqp", "pubsub.rocketmq",
         "state.postgresql", "state.mongodb", "state.azure.cosmosdb", "state.mysql", "state.sqlite",
         "secretstores.gcp.secretmanager", "secretstores.alicloud.parameterstore",
-    };
-
-    /// <summary>
-    /// Where the runtime contradicts a metadata.yaml: Vault's marks both token fields required, but the
-    /// component refuses to start unless exactly one of them is set.
-    /// </summary>
-    private static readonly Dictionary<string, string[][]> ExactlyOneOf = new()
-    {
-        ["secretstores.hashicorp.vault"] = [["vaultToken", "vaultTokenMountPath"]],
     };
 
     public ValidationResult Validate(IEnumerable<ResourceFile> files, ResourceScope scope)
@@ -133,17 +125,17 @@ public sealed partial class ResourceValidator(DaprReference reference, IReadOnly
         }
 
         var version = apiVersion[DaprApiGroup.Length..];
-        var schema = reference.Schema(kind, version);
+        var schema = facts.Schema(kind, version);
         if (schema is null)
         {
-            var known = reference.SchemaVersions(kind).ToList();
+            var known = facts.SchemaVersions(kind).ToList();
             errors.Add(new(file, root["kind"]!.Line, known.Count == 0 ? "kind" : "apiVersion", known.Count == 0
-                ? $"unknown kind '{kind}' for apiVersion '{apiVersion}' (Dapr CRDs define Component, Configuration, Resiliency, Subscription)"
-                : $"'{apiVersion}' is not a served version of {kind} (known: {string.Join(", ", known.Select(v => DaprApiGroup + v))})"));
+                ? $"unknown kind '{kind}' for apiVersion '{apiVersion}' (the facts in {facts.RelativeDirectory}/{DaprFacts.KindsFile} define {facts.KindNames})"
+                : $"'{apiVersion}' is not a version of {kind} this project's facts know (known: {string.Join(", ", known.Select(v => DaprApiGroup + v))})"));
             return;
         }
 
-        SchemaValidator.Validate(root, schema, file, string.Empty, errors);
+        SchemaValidator.Validate(root, schema, file, string.Empty, errors, $"the {kind} shape in {facts.RelativeDirectory}/{DaprFacts.KindsFile}");
 
         var name = root["metadata"]?["name"]?.AsString();
         if (name is null)
@@ -260,21 +252,22 @@ public sealed partial class ResourceValidator(DaprReference reference, IReadOnly
             }
         }
 
-        var definition = reference.Component(type, version);
+        var definition = facts.Component(type, version);
         if (definition is null)
         {
-            var versions = reference.VersionsOf(type).ToList();
+            var versions = facts.VersionsOf(type).ToList();
+            var where = $"{facts.RelativeDirectory}/{DaprFacts.ComponentsFile}";
             if (versions.Count > 0)
             {
-                errors.Add(new(file, spec["version"]!.Line, "spec.version", $"'{version}' is not a version of {type} (reference has {string.Join(", ", versions)})"));
+                errors.Add(new(file, spec["version"]!.Line, "spec.version", $"'{version}' is not a version of {type} in {where} (it has {string.Join(", ", versions)})"));
             }
             else if (KnownTypesWithoutReference.Contains(type))
             {
-                notes.Add($"{file}: {type}/{version} has no metadata.yaml in the Dapr reference — its metadata names, required fields and allowed values are unchecked");
+                notes.Add($"{file}: {type}/{version} is not in {where} — its metadata names, required fields and allowed values are unchecked; add its facts");
             }
             else
             {
-                errors.Add(new(file, spec["type"]!.Line, "spec.type", $"unknown component type '{type}' (no metadata.yaml for it in the Dapr reference)"));
+                errors.Add(new(file, spec["type"]!.Line, "spec.type", $"unknown component type '{type}' (not a Dapr component type in {where})"));
             }
 
             return;
@@ -318,7 +311,7 @@ public sealed partial class ResourceValidator(DaprReference reference, IReadOnly
 
         bool IsSet(string name) => present.TryGetValue(name, out var p) && (p.PlainValue is null ? p.Item["value"] is null : p.PlainValue.Length > 0);
 
-        var exclusive = ExactlyOneOf.GetValueOrDefault(type) ?? [];
+        var exclusive = definition.ExactlyOneOf;
         foreach (var field in definition.Fields.Where(f => f.Required && !exclusive.Any(group => group.Contains(f.Name))))
         {
             if (!IsSet(field.Name))
@@ -333,7 +326,7 @@ public sealed partial class ResourceValidator(DaprReference reference, IReadOnly
             if (set2.Count != 1)
             {
                 errors.Add(new(file, spec.Line, $"spec.metadata[{string.Join("|", group)}]",
-                    $"exactly one of {string.Join(", ", group)} must be set, found {(set2.Count == 0 ? "none" : string.Join(", ", set2))} (the runtime refuses both or neither, although {definition.SourceFile} marks both required)"));
+                    $"exactly one of {string.Join(", ", group)} must be set, found {(set2.Count == 0 ? "none" : string.Join(", ", set2))} (the runtime refuses both or neither, although the component's metadata.yaml marks both required; {definition.SourceFile})"));
             }
         }
 

@@ -5,17 +5,20 @@ using ModeRefresh.Resources.Tests.Infrastructure;
 namespace ModeRefresh.Resources.Tests.Validation;
 
 /// <summary>
-/// Validates a YAML document against a CRD's openAPIV3Schema — the subset Dapr's CRDs use: type, properties,
+/// Validates a YAML document against an openAPIV3Schema — the subset Dapr's CRDs use, which is also what the
+/// project's shape facts compile into (<see cref="DaprFacts.CompileShape"/>): type, properties,
 /// required, items, enum, format (int32/int64), pattern, additionalProperties (schema or bool) and
 /// x-kubernetes-preserve-unknown-fields. Written here rather than taken from a JSON-schema library because
 /// Kubernetes' structural-schema rules differ from plain JSON Schema exactly where it matters: an object with
 /// `properties` and no `additionalProperties` has its unknown fields pruned (silently dropped) by the API
 /// server, and daprd ignores them in self-hosted mode — so an unknown field is reported as an error (it is a
-/// typo that would do nothing), while an object schema without `properties` is free-form.
+/// typo that would do nothing), while an object schema without `properties` is free-form. One extension: type
+/// `scalar` (any non-null scalar), for values Go's YAML decoder reads into a string whatever their YAML type.
 /// </summary>
 public static class SchemaValidator
 {
-    public static void Validate(YNode node, YMap schema, string file, string path, List<ValidationError> errors)
+    /// <param name="source">What the schema is, for messages about unknown fields (e.g. the facts file).</param>
+    public static void Validate(YNode node, YMap schema, string file, string path, List<ValidationError> errors, string source = "the schema")
     {
         if (schema.Get("x-kubernetes-preserve-unknown-fields") is YScalar { Value: "true" } && schema.Get("type") is null)
         {
@@ -51,19 +54,19 @@ public static class SchemaValidator
         switch (node)
         {
             case YMap map:
-                ValidateObject(map, schema, file, path, errors);
+                ValidateObject(map, schema, file, path, errors, source);
                 break;
             case YSeq seq when schema.Get("items") is YMap itemSchema:
                 for (var i = 0; i < seq.Items.Count; i++)
                 {
-                    Validate(seq.Items[i], itemSchema, file, $"{path}[{i}]", errors);
+                    Validate(seq.Items[i], itemSchema, file, $"{path}[{i}]", errors, source);
                 }
 
                 break;
         }
     }
 
-    private static void ValidateObject(YMap map, YMap schema, string file, string path, List<ValidationError> errors)
+    private static void ValidateObject(YMap map, YMap schema, string file, string path, List<ValidationError> errors, string source)
     {
         var properties = schema.Get("properties") as YMap;
         var additional = schema.Get("additionalProperties");
@@ -85,16 +88,16 @@ public static class SchemaValidator
             var childPath = Join(path, key);
             if (properties?.Get(key) is YMap propertySchema)
             {
-                Validate(value, propertySchema, file, childPath, errors);
+                Validate(value, propertySchema, file, childPath, errors, source);
             }
             else if (additional is YMap additionalSchema)
             {
-                Validate(value, additionalSchema, file, childPath, errors);
+                Validate(value, additionalSchema, file, childPath, errors, source);
             }
             else if (properties is not null && !preserveUnknown && additional is not YScalar { Value: "true" })
             {
                 errors.Add(new(file, value.Line, childPath,
-                    $"unknown field (not in the CRD schema; known: {string.Join(", ", properties.Keys)})"));
+                    $"unknown field (not in {source}; known: {string.Join(", ", properties.Keys)})"));
             }
         }
     }
@@ -107,6 +110,7 @@ public static class SchemaValidator
         "integer" => node is YScalar { Kind: ScalarKind.Integer },
         "number" => node is YScalar { Kind: ScalarKind.Integer or ScalarKind.Number },
         "boolean" => node is YScalar { Kind: ScalarKind.Boolean },
+        "scalar" => node is YScalar { Kind: not ScalarKind.Null },
         _ => true,
     };
 
