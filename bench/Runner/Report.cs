@@ -48,7 +48,7 @@ internal static class Report
         L(F($"  Payload: bench/payload.json ({r.PayloadBytes} bytes, a dbt job.run.completed), one key."));
         L();
 
-        L("## The load generator is not the ceiling's limit");
+        L(F($"## Is the load generator the limit? The ceiling at {string.Join(", ", sweep.Select(t => t.Threads))} wrk threads"));
         L();
         L(F($"The ceiling (row 1) at every wrk thread count in BENCH_GENERATOR_THREADS, {s.Connections} connections, interleaved with the rows below."));
         L("Cores busy = CPU seconds per second of the window: wrk (getrusage of the exited wrk), the bare endpoint (/proc/<pid>/stat),");
