@@ -47,6 +47,22 @@ public sealed class ResiliencyTests
         Assert.NotNull(outbound?["circuitBreaker"]);
     }
 
+    [Theory]
+    [MemberData(nameof(ResiliencyFiles))]
+    public void StateStoreOutbound_RetryAndCircuitBreaker_AbsentTimeoutKept(string file)
+    {
+        // On Redis and PostgreSQL a lost first-write race is a plain error, which daprd would retry under a retry
+        // policy and count (with every ETag mismatch) in a breaker; Refresh claims runs by first write and dbt's
+        // retries race routinely. Refresh retries state calls itself, where a lost race can be told from an outage.
+        var outbound = Resiliency(file)["spec"]?["targets"]?["components"]?["statestore"]?["outbound"];
+        Assert.NotNull(outbound);
+        Assert.True(outbound["retry"] is null, $"{file}: the statestore outbound must not name a retry policy");
+        Assert.True(outbound["circuitBreaker"] is null, $"{file}: the statestore outbound must not name a circuit breaker");
+        var timeout = outbound["timeout"]?.AsString();
+        Assert.True(timeout is not null, $"{file}: the statestore outbound keeps a timeout");
+        Assert.True(Resiliency(file)["spec"]?["policies"]?["timeouts"]?[timeout] is not null, $"{file}: timeout {timeout} is not defined");
+    }
+
     [Fact]
     public void KubernetesResiliency_ComparedWithLocal_SameSpec()
     {

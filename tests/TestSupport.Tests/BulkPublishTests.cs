@@ -121,7 +121,28 @@ public sealed class BulkPublishTests
     [Theory]
     [InlineData(Stable)]
     [InlineData(Alpha1)]
-    public async Task BulkPublish_FailBulkEntriesWhere_AnswersOkListsRefusedEntriesAndPublishesTheOthers(string method)
+    public async Task BulkPublish_FailBulkEntriesWhere_FailsTheWholeCallInternalWhileTheOthersArePublished(string method)
+    {
+        var broker = new StandInBroker();
+        await using var sidecar = await StandInSidecar.StartAsync(new StandInSidecarOptions { Broker = broker }, Sdk.Ct);
+        using var stub = new DaprStub(sidecar);
+        sidecar.FailBulkEntriesWhere(m => Encoding.UTF8.GetString(m.Data) == """{"n":2}""");
+        var request = Request("dbt-runs", null, Entry("e-1", """{"n":1}"""), Entry("e-2", """{"n":2}"""), Entry("e-3", """{"n":3}"""));
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => stub.BulkPublishAsync(method, request));
+
+        // daprd 1.10-1.18: any refused entry makes the call fail, with no list of which; the rest went to the broker.
+        Assert.Equal(StatusCode.Internal, ex.StatusCode);
+        Assert.StartsWith("error when publishing to topic dbt-runs in pubsub pubsub: ", ex.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal([1, 3], broker.Messages.Select(m => m.Envelope["data"]!["n"]!.GetValue<int>()));
+        Assert.Equal(2, sidecar.Published.Count);
+        Assert.Equal((method, StatusCode.Internal), (Assert.Single(sidecar.Calls).Method, sidecar.Calls[0].Outcome));
+    }
+
+    [Theory]
+    [InlineData(Stable)]
+    [InlineData(Alpha1)]
+    public async Task BulkPublish_FailBulkEntriesWhereListedAsFailedEntries_AnswersOkListsRefusedEntriesAndPublishesTheOthers(string method)
     {
         var broker = new StandInBroker();
         await using var sidecar = await StandInSidecar.StartAsync(new StandInSidecarOptions { Broker = broker }, Sdk.Ct);
@@ -129,7 +150,7 @@ public sealed class BulkPublishTests
         // The rule sees each entry as it would be published: its data, and the request metadata merged in.
         sidecar.FailBulkEntriesWhere(m =>
             (m.Metadata.GetValueOrDefault("tenant") == "t1" && m.Metadata.GetValueOrDefault("own") == "2")
-            || Encoding.UTF8.GetString(m.Data) == """{"n":4}""");
+            || Encoding.UTF8.GetString(m.Data) == """{"n":4}""", StandInBulkRefusal.ListedAsFailedEntries);
         var request = Request("dbt-runs", Meta(("tenant", "t1")),
             Entry("e-1", """{"n":1}""", metadata: Meta(("own", "1"))),
             Entry("e-2", """{"n":2}""", metadata: Meta(("own", "2"))),
@@ -155,7 +176,7 @@ public sealed class BulkPublishTests
         sidecar.FailBulkEntriesWhere(_ => true);
         var request = Request("dbt-runs", null, Entry("e-1", """{"n":1}"""), Entry("e-2", """{"n":2}"""));
 
-        var refused = await stub.BulkPublishAsync(Stable, request);
+        var refused = await Assert.ThrowsAsync<RpcException>(() => stub.BulkPublishAsync(Stable, request));
         if (clearFaults)
         {
             sidecar.ClearFaults();
@@ -167,10 +188,10 @@ public sealed class BulkPublishTests
 
         var accepted = await stub.BulkPublishAsync(Stable, request);
 
-        Assert.Equal(["e-1", "e-2"], refused.FailedEntries.Select(f => f.EntryId));
+        Assert.Equal(StatusCode.Internal, refused.StatusCode);
         Assert.Empty(accepted.FailedEntries);
         Assert.Equal(["""{"n":1}""", """{"n":2}"""], sidecar.Published.Select(p => Encoding.UTF8.GetString(p.Data)));
-        Assert.Equal([StatusCode.OK, StatusCode.OK], sidecar.Calls.Select(c => c.Outcome));
+        Assert.Equal([StatusCode.Internal, StatusCode.OK], sidecar.Calls.Select(c => c.Outcome));
     }
 
     [Fact]
@@ -265,15 +286,19 @@ public sealed class BulkPublishTests
     }
 
     [Fact]
-    public async Task BulkPublish_RecordNothingWithRefusals_StillListsRefusedEntries()
+    public async Task BulkPublish_RecordNothingWithRefusals_StillRefusesInEitherShape()
     {
         await using var sidecar = await StandInSidecar.StartAsync(Sdk.Ct);
         using var stub = new DaprStub(sidecar);
         sidecar.RecordNothing = true;
+        var request = Request("dbt-runs", null, Entry("e-1", """{"n":1}"""), Entry("e-2", """{"n":2}"""));
         sidecar.FailBulkEntriesWhere(m => Encoding.UTF8.GetString(m.Data) == """{"n":2}""");
 
-        var response = await stub.BulkPublishAsync(Stable, Request("dbt-runs", null, Entry("e-1", """{"n":1}"""), Entry("e-2", """{"n":2}""")));
+        var ex = await Assert.ThrowsAsync<RpcException>(() => stub.BulkPublishAsync(Stable, request));
+        sidecar.FailBulkEntriesWhere(m => Encoding.UTF8.GetString(m.Data) == """{"n":2}""", StandInBulkRefusal.ListedAsFailedEntries);
+        var response = await stub.BulkPublishAsync(Stable, request);
 
+        Assert.Equal(StatusCode.Internal, ex.StatusCode);
         Assert.Equal("e-2", Assert.Single(response.FailedEntries).EntryId);
         Assert.Empty(sidecar.Published);
     }

@@ -187,4 +187,23 @@ public sealed class DelayTests
         sidecar.DelayNext(Stable, Delay);
         sidecar.ClearFaults();
     }
+
+    [Fact(Timeout = 30_000)]
+    public async Task SaveState_HoldNext_ServedNormallyOnlyOnceReleasedWhileOtherCallsPass()
+    {
+        await using var sidecar = await StandInSidecar.StartAsync(Sdk.Ct);
+        using var dapr = Sdk.ClientFor(sidecar);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        sidecar.HoldNext("SaveState", release.Task);
+
+        var held = dapr.SaveStateAsync("store", "k", "held", cancellationToken: Sdk.Ct);
+        await Sdk.EventuallyAsync(() => sidecar.Calls.Any(c => c.Method == "SaveState"), "the held save arrived");
+        await dapr.SaveStateAsync("store", "other", "passes", cancellationToken: Sdk.Ct);
+        Assert.False(held.IsCompleted);
+        Assert.False(sidecar.GetStateSnapshot("store").ContainsKey("k"));
+        release.SetResult();
+        await held;
+
+        Assert.Equal(["k", "other"], sidecar.GetStateSnapshot("store").Keys.Order());
+    }
 }

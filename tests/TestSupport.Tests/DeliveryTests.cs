@@ -60,25 +60,109 @@ public sealed class DeliveryTests
     }
 
     [Fact]
-    public async Task Subscribe_AppStartsLate_RetriesAndDeliversTheBacklog()
+    public async Task Subscribe_AppStartsLate_WaitsForItsPortThenAsksOnceAndDeliversTheBacklog()
     {
         var port = SubscriberApp.FreePort();
         await using var pair = await Pair.StartAsync(new Uri($"http://127.0.0.1:{port}"), Fast);
         await pair.Dapr.PublishEventAsync("pubsub", "runs", new { N = 1 }, Sdk.Ct);
-        await Task.Delay(300, Sdk.Ct); // several failed subscribe reads while the app is down
+        await Task.Delay(300, Sdk.Ct); // several refused connections while the app is down
 
         await using var app = await SubscriberApp.StartAsync(Subscriptions, port);
-        await pair.Subscriber.WaitForSubscriptionsAsync(Wait);
+        var result = await pair.Subscriber.WaitForSubscribeResultAsync(Wait);
         await pair.Broker.WaitForDeliveriesAsync(d => d.Count == 1, Wait);
 
-        Assert.Equal(3, (await pair.Subscriber.WaitForSubscriptionsAsync(Wait)).Count);
+        Assert.Equal((200, 3, null), (result.HttpStatus, result.Subscriptions.Count, result.Error));
+        Assert.Equal(1, app.SubscribeCalls);
         Assert.Single(app.Received);
+    }
+
+    [Theory]
+    [InlineData(401, "", "app returned http status code 401 from subscription endpoint")]
+    [InlineData(500, "", "app returned http status code 500 from subscription endpoint")]
+    [InlineData(200, """{"topics":[]}""", "error getting topics from app")]
+    [InlineData(200, """[{"pubsubname":"pubsub","topic":7,"route":"/events/runs"}]""", "error getting topics from app")]
+    public async Task Subscribe_FirstAnswerNotAList_NoSubscriptionsForGoodAndAnError(int status, string body, string error)
+    {
+        await using var app = await SubscriberApp.StartAsync(Subscriptions);
+        app.SubscribeAnswer = n => n == 1 ? (status, body) : (200, Subscriptions);
+        await using var pair = await Pair.StartAsync(app, Fast);
+
+        var result = await pair.Subscriber.WaitForSubscribeResultAsync(Wait);
+        await pair.Dapr.PublishEventAsync("pubsub", "runs", new { N = 1 }, Sdk.Ct);
+        await Task.Delay(500, Sdk.Ct); // time for a second subscribe read or a delivery, neither of which daprd makes
+
+        Assert.Equal(status, result.HttpStatus);
+        Assert.Empty(result.Subscriptions);
+        Assert.StartsWith(error, result.Error, StringComparison.Ordinal);
+        Assert.Equal(1, app.SubscribeCalls);
+        Assert.Empty(app.Received);
+        Assert.Empty(pair.Broker.Deliveries);
+        Assert.True(pair.Subscriber.Initialized); // daprd goes on, healthy, with no subscriptions
+    }
+
+    [Theory]
+    [InlineData(404, "")]
+    [InlineData(200, "")]
+    [InlineData(200, "null")]
+    public async Task Subscribe_NotFoundOrEmpty_NoSubscriptionsAndNoError(int status, string body)
+    {
+        await using var app = await SubscriberApp.StartAsync(Subscriptions);
+        app.SubscribeAnswer = _ => (status, body);
+        await using var pair = await Pair.StartAsync(app, Fast);
+
+        var result = await pair.Subscriber.WaitForSubscribeResultAsync(Wait);
+
+        Assert.Equal((status, 0, null), (result.HttpStatus, result.Subscriptions.Count, result.Error));
+    }
+
+    [Fact]
+    public async Task Subscribe_ConnectionDroppedTwice_RetriedOnlyForThatAndThenSubscribed()
+    {
+        await using var app = await SubscriberApp.StartAsync(Subscriptions);
+        app.SubscribeAnswer = n => n <= 2 ? null : (200, Subscriptions);
+        await using var pair = await Pair.StartAsync(app, Fast);
+
+        var result = await pair.Subscriber.WaitForSubscribeResultAsync(Wait);
+
+        Assert.Equal((200, 3), (result.HttpStatus, result.Subscriptions.Count));
+        Assert.Equal(3, app.SubscribeCalls);
+    }
+
+    [Fact]
+    public async Task Subscribe_ConnectionDroppedEveryTime_GivesUpAfterThreeRetries()
+    {
+        await using var app = await SubscriberApp.StartAsync(Subscriptions);
+        app.SubscribeAnswer = _ => null;
+        await using var pair = await Pair.StartAsync(app, Fast);
+
+        var result = await pair.Subscriber.WaitForSubscribeResultAsync(Wait);
+
+        Assert.Null(result.HttpStatus);
+        Assert.Empty(result.Subscriptions);
+        Assert.StartsWith("error getting topic list from app", result.Error, StringComparison.Ordinal);
+        Assert.Equal(4, app.SubscribeCalls);
+    }
+
+    [Fact]
+    public async Task Subscribe_RoutesDefaultAndRoute_DefaultWins()
+    {
+        const string both = """[{"pubsubname":"pubsub","topic":"runs","route":"/events/old","routes":{"default":"/events/new"}}]""";
+        await using var app = await SubscriberApp.StartAsync(both);
+        await using var pair = await Pair.StartAsync(app, Fast);
+
+        var subscription = Assert.Single(await pair.Subscriber.WaitForSubscriptionsAsync(Wait));
+
+        Assert.Equal("/events/new", subscription.Route);
     }
 
     [Theory]
     [InlineData(200, """{"status":"RETRY"}""", StandInAnswer.Retry)]
     [InlineData(503, null, StandInAnswer.Failed)]
     [InlineData(200, """{"status":"SOMETHING"}""", StandInAnswer.Retry)]
+    // The status value is matched as daprd's Go switch does: exactly. Any other spelling is an unknown status: retried.
+    [InlineData(200, """{"status":"success"}""", StandInAnswer.Retry)]
+    [InlineData(200, """{"status":"Drop"}""", StandInAnswer.Retry)]
+    [InlineData(200, """{"status":"RETRY"} and then some text""", StandInAnswer.Retry)]
     public async Task Deliver_RetryableAnswersTwice_RedeliversThenSucceeds(int status, string? body, StandInAnswer expected)
     {
         await using var app = await SubscriberApp.StartAsync(Subscriptions);
@@ -94,7 +178,8 @@ public sealed class DeliveryTests
 
     [Theory]
     [InlineData(200, """{"status":"DROP"}""", StandInAnswer.Drop)]
-    [InlineData(404, null, StandInAnswer.NotFound)]
+    [InlineData(404, null, StandInAnswer.NotFound)] // daprd 1.17 on; 1.16 acked a 404 with no dead letter
+    [InlineData(200, """{"STATUS":"DROP"}""", StandInAnswer.Drop)] // Go's encoding/json matches the field name in any case
     public async Task Deliver_DropOr404_DeadLettersOnceToTheDeadLetterSubscription(int status, string? body, StandInAnswer expected)
     {
         await using var app = await SubscriberApp.StartAsync(Subscriptions);
@@ -110,6 +195,25 @@ public sealed class DeliveryTests
         var dead = Assert.Single(pair.Broker.MessagesOn("runs-dead"));
         Assert.Equal(("evt-d", "runs"), (dead.Id, dead.DeadLetterOf));
         Assert.Equal("evt-d", Str(JsonNode.Parse(Assert.Single(app.Received, r => r.Route == "/events/dead").Body)!, "id"));
+    }
+
+    [Theory]
+    [InlineData("""{"status":"SUCCESS"}""")]
+    [InlineData("""{"status":""}""")]
+    [InlineData("""{"status":5}""")] // a decode error: daprd skips the status check
+    [InlineData("""["RETRY"]""")]
+    [InlineData("not json")]
+    public async Task Deliver_2xxWithoutAKnownNonSuccessStatus_DoneAtOnce(string body)
+    {
+        await using var app = await SubscriberApp.StartAsync(Subscriptions);
+        app.Answer = (_, _) => (200, body);
+        await using var pair = await Pair.StartAsync(app, Fast);
+
+        await pair.Dapr.PublishEventAsync("pubsub", "runs", new { N = 1 }, Sdk.Ct);
+        await pair.Broker.WaitForDeliveriesAsync(d => d.Count == 1, Wait);
+        await Task.Delay(200, Sdk.Ct); // a redelivery would come after 10 ms
+
+        Assert.Equal(StandInAnswer.Success, Assert.Single(pair.Broker.Deliveries).Answer);
     }
 
     [Fact]

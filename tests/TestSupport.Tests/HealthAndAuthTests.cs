@@ -44,6 +44,28 @@ public sealed class HealthAndAuthTests
     }
 
     [Fact]
+    public async Task Healthz_AppNotListeningYet_500UntilItsSubscriptionsWereReadWhileOutboundIs204()
+    {
+        var port = SubscriberApp.FreePort();
+        await using var pair = await Pair.StartAsync(new Uri($"http://127.0.0.1:{port}"), new StandInDeliveryOptions());
+        using var http = new HttpClient();
+        var healthz = new Uri($"{pair.Subscriber.HttpEndpoint}/v1.0/healthz");
+
+        using var waiting = await http.GetAsync(healthz, Sdk.Ct);
+        using var outbound = await http.GetAsync(new Uri($"{pair.Subscriber.HttpEndpoint}/v1.0/healthz/outbound"), Sdk.Ct);
+        var body = System.Text.Json.Nodes.JsonNode.Parse(await waiting.Content.ReadAsStringAsync(Sdk.Ct))!;
+        await using var app = await SubscriberApp.StartAsync("[]", port);
+        await pair.Subscriber.WaitForSubscribeResultAsync(TimeSpan.FromSeconds(10));
+        using var ready = await http.GetAsync(healthz, Sdk.Ct);
+
+        Assert.Equal(HttpStatusCode.InternalServerError, waiting.StatusCode);
+        Assert.Equal("ERR_HEALTH_NOT_READY", body["errorCode"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.NoContent, outbound.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, ready.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await http.GetAsync(new Uri($"{pair.Publisher.HttpEndpoint}/v1.0/healthz"), Sdk.Ct)).StatusCode);
+    }
+
+    [Fact]
     public async Task PublishEventAsync_ExpectedApiTokenMissingOrWrong_FailsUnauthenticatedAndIsRecorded()
     {
         await using var sidecar = await StandInSidecar.StartAsync(Sdk.Ct);

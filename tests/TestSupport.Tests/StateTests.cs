@@ -55,18 +55,6 @@ public sealed class StateTests
     }
 
     [Fact]
-    public async Task TrySaveStateAsync_FirstWriteOnExistingKey_ReturnsFalse()
-    {
-        await using var sidecar = await StandInSidecar.StartAsync(Sdk.Ct);
-        using var dapr = Sdk.ClientFor(sidecar);
-
-        Assert.True(await dapr.TrySaveStateAsync(Store, "claim", "me", "", FirstWrite, cancellationToken: Sdk.Ct));
-        Assert.False(await dapr.TrySaveStateAsync(Store, "claim", "you", "", FirstWrite, cancellationToken: Sdk.Ct));
-
-        Assert.Equal("me", await dapr.GetStateAsync<string>(Store, "claim", cancellationToken: Sdk.Ct));
-    }
-
-    [Fact]
     public async Task SaveStateAsync_TtlMetadata_RecordedAndExpiresOnTheInjectedClock()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.Parse("2025-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
@@ -130,25 +118,6 @@ public sealed class StateTests
         Assert.Equal(["a", "b"], state.Keys.Order());
         Assert.Equal([10], state["a"].Value);
         Assert.Equal([20], state["b"].Value);
-    }
-
-    [Fact]
-    public async Task ExecuteStateTransactionAsync_OneStaleEtag_AppliesNothing()
-    {
-        await using var sidecar = await StandInSidecar.StartAsync(Sdk.Ct);
-        using var dapr = Sdk.ClientFor(sidecar);
-        sidecar.SetState(Store, "guarded", [1]);
-        var before = sidecar.GetStateSnapshot(Store)["guarded"];
-
-        await Assert.ThrowsAsync<DaprException>(() => dapr.ExecuteStateTransactionAsync(Store,
-        [
-            new StateTransactionRequest("fresh", [2], StateOperationType.Upsert),
-            new StateTransactionRequest("guarded", [3], StateOperationType.Upsert, etag: "999999"),
-        ], cancellationToken: Sdk.Ct));
-
-        var after = Assert.Single(sidecar.GetStateSnapshot(Store));
-        Assert.Equal(("guarded", before.ETag), (after.Key, after.Value.ETag));
-        Assert.Equal([1], after.Value.Value);
     }
 
     [Fact]

@@ -16,6 +16,7 @@ internal sealed class SubscriberApp : IAsyncDisposable
     private readonly ConcurrentQueue<ReceivedDelivery> _received = new();
     private int _inFlight;
     private int _maxInFlight;
+    private int _subscribeCalls;
 
     private SubscriberApp(WebApplication app) => _app = app;
 
@@ -24,6 +25,14 @@ internal sealed class SubscriberApp : IAsyncDisposable
 
     /// <summary>Held before answering, to make deliveries overlap.</summary>
     public TimeSpan Delay { get; set; }
+
+    /// <summary>
+    /// How <c>GET /dapr/subscribe</c> call n (from 1) is answered: (status, body), or null to drop the connection
+    /// without an answer. Default: 200 with the list given at start.
+    /// </summary>
+    public Func<int, (int Status, string Body)?>? SubscribeAnswer { get; set; }
+
+    public int SubscribeCalls => Volatile.Read(ref _subscribeCalls);
 
     public IReadOnlyList<ReceivedDelivery> Received => [.. _received];
     public int MaxInFlight => Volatile.Read(ref _maxInFlight);
@@ -36,7 +45,18 @@ internal sealed class SubscriberApp : IAsyncDisposable
         ListenOptions? listen = null;
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, o => listen = o));
         var app = new SubscriberApp(builder.Build());
-        app._app.MapGet("/dapr/subscribe", () => Results.Text(subscriptions, "application/json"));
+        app._app.MapGet("/dapr/subscribe", (HttpContext context) =>
+        {
+            var n = Interlocked.Increment(ref app._subscribeCalls);
+            if (app.SubscribeAnswer is not { } answer) return Results.Text(subscriptions, "application/json");
+            if (answer(n) is not { } scripted)
+            {
+                context.Abort();
+                return Results.Empty;
+            }
+
+            return Results.Text(scripted.Body, "application/json", statusCode: scripted.Status);
+        });
         app._app.MapPost("/{**route}", app.HandleAsync);
         await app._app.StartAsync(Sdk.Ct);
         app.Url = new Uri($"http://127.0.0.1:{listen!.IPEndPoint!.Port}");

@@ -1,6 +1,7 @@
 using Dapr;
 using Dapr.Client;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using ModeRefresh.Refresh.Auth;
 using ModeRefresh.Refresh.Sidecar;
@@ -22,6 +23,7 @@ public static class DeadLetterEndpoints
             .WithTopic(new TopicOptions { PubsubName = dapr.PubsubName, Name = topics.DeadLetterTopic })
             .RequireAppApiToken();
         app.MapGet(ListRoute, ListAsync).RequireAppApiToken();
+        app.MapGet(ListRoute + "/{id}", GetAsync).RequireAppApiToken();
         return app;
     }
 
@@ -35,6 +37,21 @@ public static class DeadLetterEndpoints
         try
         {
             return TypedResults.Ok(await store.ListAsync(ct));
+        }
+        catch (DaprException)
+        {
+            return TypedResults.Problem("The state store is unavailable.", statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+    }
+
+    private static async Task<Results<Ok<DeadLetterEntry>, NotFound<ProblemDetails>, ProblemHttpResult>> GetAsync(
+        string id, DeadLetterStore store, CancellationToken ct)
+    {
+        try
+        {
+            return await store.GetAsync(id, ct) is { } entry
+                ? TypedResults.Ok(entry)
+                : TypedResults.NotFound(new ProblemDetails { Title = "No dead letter with this id is listed.", Status = StatusCodes.Status404NotFound });
         }
         catch (DaprException)
         {

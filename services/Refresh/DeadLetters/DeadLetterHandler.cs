@@ -1,5 +1,3 @@
-using System.Text;
-using System.Text.Json;
 using ModeRefresh.Refresh.Subscription;
 
 namespace ModeRefresh.Refresh.DeadLetters;
@@ -19,7 +17,8 @@ public sealed partial class DeadLetterHandler(DeadLetterStore store, TimeProvide
         var reason = (evt is null ? null : await store.GetReasonAsync(evt.EventId, ct))
             ?? (cloudEventId is null ? null : await store.GetReasonAsync(cloudEventId, ct))
             ?? NoReason;
-        LogDeadLetter(logger, evt?.EventId ?? cloudEventId ?? "(no id)", evt?.Data.RunId, evt?.Data.JobId, reason);
+        LogDeadLetter(logger, DeadLetterStore.Bound(evt?.EventId ?? cloudEventId) ?? "(no id)",
+            DeadLetterStore.Bound(evt?.Data.RunId), DeadLetterStore.Bound(evt?.Data.JobId), DeadLetterStore.BoundReason(reason));
 
         var entry = new DeadLetterEntry
         {
@@ -29,24 +28,11 @@ public sealed partial class DeadLetterHandler(DeadLetterStore store, TimeProvide
             JobId = evt?.Data.JobId,
             Reason = reason,
             DeadLetteredAt = time.GetUtcNow(),
-            Payload = TryJson(data),
-            RawPayload = TryJson(data) is null && data.Length > 0 ? Encoding.UTF8.GetString(data) : null,
         };
 
-        // Not stored means not listable: ask for redelivery rather than lose it from the list.
-        return await store.AppendAsync(entry, ct) ? TopicAnswer.Success : TopicAnswer.Retry;
-    }
-
-    private static JsonElement? TryJson(byte[] data)
-    {
-        try
-        {
-            return data.Length == 0 ? null : JsonSerializer.Deserialize<JsonElement>(data);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
+        // Not stored means not listable: ask for redelivery rather than lose it from the list. Whatever the data's
+        // size, what is stored is bounded, so this is not an endless RETRY for a large event.
+        return await store.AppendAsync(entry, data, ct) ? TopicAnswer.Success : TopicAnswer.Retry;
     }
 
     [LoggerMessage(EventId = 610, Level = LogLevel.Error,

@@ -11,6 +11,7 @@ public static class IdempotencyExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<IdempotencyOptions>, IdempotencyOptionsValidator>();
+        builder.Services.AddStateStoreResilience();
         builder.Services.AddSingleton<RunRecordStore>();
         builder.Services.AddSingleton<RunLedger>();
         return builder;

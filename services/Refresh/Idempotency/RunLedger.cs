@@ -1,6 +1,9 @@
 using Dapr;
 using Microsoft.Extensions.Options;
 using ModeRefresh.Refresh.Routing;
+using Polly;
+using Polly.Registry;
+using Polly.Retry;
 
 namespace ModeRefresh.Refresh.Idempotency;
 
@@ -10,12 +13,34 @@ namespace ModeRefresh.Refresh.Idempotency;
 /// "failed" (permanently), or deleted after a transient failure so a redelivery can try again at once.
 /// Every write after the claim carries the claim's ETag.
 /// </summary>
+/// <remarks>
+/// dbt's retries of one webhook arrive together, and daprd delivers them at the same time. Claims for one record
+/// take turns within this process, so the later deliveries read the first one's claim instead of racing it to the
+/// store: the store never answers a lost race from one replica. Replicas can still race; a lost race is then one
+/// failed write, told apart from an outage by reading the key, and not retried.
+/// </remarks>
 public sealed partial class RunLedger(
     RunRecordStore records,
     IOptions<IdempotencyOptions> options,
     TimeProvider time,
+    ResiliencePipelineProvider<string> pipelines,
     ILogger<RunLedger> logger)
 {
+    private readonly KeyedGate _turns = new();
+    private readonly ResiliencePipeline _state = pipelines.GetPipeline(StateStoreResilience.Transient);
+    private readonly ResiliencePipeline _settle = pipelines.GetPipeline(StateStoreResilience.Settle);
+
+    // A lost race (another replica wrote first) means someone else now holds the record, which the next read shows:
+    // read again at once, a couple of times at most.
+    private readonly ResiliencePipeline<Claim?> _rounds = new ResiliencePipelineBuilder<Claim?> { TimeProvider = time }
+        .AddRetry(new RetryStrategyOptions<Claim?>
+        {
+            ShouldHandle = args => ValueTask.FromResult(args.Outcome is { Exception: null, Result: null }),
+            MaxRetryAttempts = 2,
+            Delay = TimeSpan.Zero,
+        })
+        .Build();
+
     public static string KeyFor(ReportTarget target, string runId) =>
         $"mode-run:{target.Workspace}:{target.Report}:{runId}";
 
@@ -30,40 +55,10 @@ public sealed partial class RunLedger(
             StartedAt = time.GetUtcNow(),
         };
 
-        // A few rounds only: each lost race means someone else now holds the record, which the next read shows.
-        for (var round = 0; round < 3; round++)
-        {
-            var (existing, etag) = await records.ReadAsync(key, ct);
-            switch (existing?.Status)
-            {
-                case null:
-                    if (await records.TryCreateAsync(key, mine, ct))
-                    {
-                        return await ConfirmAsync(key, mine, ct);
-                    }
-
-                    continue;
-                case RunRecord.Done:
-                    return new Claim.AlreadyDone(existing.ModeRunToken);
-                case RunRecord.Failed:
-                    return new Claim.AlreadyFailed(existing.Reason ?? "failed permanently earlier");
-                default:
-                    if (time.GetUtcNow() - existing.StartedAt < options.Value.Lease)
-                    {
-                        return new Claim.InFlight(existing.StartedAt);
-                    }
-
-                    if (await records.TryReplaceAsync(key, mine, etag, ct))
-                    {
-                        LogTakeover(logger, key, existing.StartedAt, existing.EventId);
-                        return await ConfirmAsync(key, mine, ct);
-                    }
-
-                    continue;
-            }
-        }
-
-        return new Claim.InFlight(mine.StartedAt);
+        using var turn = await _turns.EnterAsync(key, ct);
+        return await _rounds.ExecuteAsync(static async (s, t) => await s.Ledger.TryClaimAsync(s.Key, s.Mine, t),
+                   (Ledger: this, Key: key, Mine: mine), ct)
+               ?? new Claim.InFlight(mine.StartedAt);
     }
 
     /// <summary>
@@ -91,7 +86,9 @@ public sealed partial class RunLedger(
     {
         try
         {
-            return await records.TryDeleteAsync(key, claim.ETag, CancellationToken.None);
+            return await _state.ExecuteAsync(
+                static async (s, t) => await s.Records.TryDeleteAsync(s.Key, s.ETag, t), (Records: records, Key: key, claim.ETag),
+                CancellationToken.None);
         }
         catch (DaprException ex)
         {
@@ -100,37 +97,74 @@ public sealed partial class RunLedger(
         }
     }
 
-    private async Task<bool> SettleAsync(string key, Claim.Granted claim, RunRecord record)
+    /// <summary>One round: the claim, or null when another replica won a race this round and the record must be read again.</summary>
+    private async Task<Claim?> TryClaimAsync(string key, RunRecord mine, CancellationToken ct)
     {
-        for (var attempt = 1; ; attempt++)
+        var (existing, etag) = await ReadAsync(key, ct);
+        switch (existing?.Status)
         {
-            try
-            {
-                var saved = await records.TryReplaceAsync(key, record, claim.ETag, CancellationToken.None);
-                if (!saved)
+            case null:
+                var created = await _state.ExecuteAsync(
+                    static async (s, t) => await s.Records.TryCreateAsync(s.Key, s.Mine, t), (Records: records, Key: key, Mine: mine), ct);
+                if (!created)
                 {
-                    LogLostClaim(logger, key, record.Status);
+                    LogLostRace(logger, key);
+                    return null;
                 }
 
-                return saved;
-            }
-            catch (DaprException ex)
-            {
-                LogWriteFailed(logger, ex, key, record.Status);
-                if (attempt == 3)
+                return await ConfirmAsync(key, mine, ct);
+            case RunRecord.Done:
+                return new Claim.AlreadyDone(existing.ModeRunToken);
+            case RunRecord.Failed:
+                return new Claim.AlreadyFailed(existing.Reason ?? "failed permanently earlier");
+            default:
+                if (time.GetUtcNow() - existing.StartedAt < options.Value.Lease)
                 {
-                    return false;
+                    return new Claim.InFlight(existing.StartedAt);
                 }
 
-                await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt), time);
-            }
+                var replaced = await _state.ExecuteAsync(
+                    static async (s, t) => await s.Records.TryReplaceAsync(s.Key, s.Mine, s.ETag, t),
+                    (Records: records, Key: key, Mine: mine, ETag: etag), ct);
+                if (!replaced)
+                {
+                    LogLostRace(logger, key);
+                    return null;
+                }
+
+                LogTakeover(logger, key, existing.StartedAt, existing.EventId);
+                return await ConfirmAsync(key, mine, ct);
         }
     }
+
+    private async Task<bool> SettleAsync(string key, Claim.Granted claim, RunRecord record)
+    {
+        try
+        {
+            var saved = await _settle.ExecuteAsync(
+                static async (s, t) => await s.Records.TryReplaceAsync(s.Key, s.Record, s.ETag, t),
+                (Records: records, Key: key, Record: record, claim.ETag), CancellationToken.None);
+            if (!saved)
+            {
+                LogLostClaim(logger, key, record.Status);
+            }
+
+            return saved;
+        }
+        catch (DaprException ex)
+        {
+            LogWriteFailed(logger, ex, key, record.Status);
+            return false;
+        }
+    }
+
+    private Task<(RunRecord? Record, string ETag)> ReadAsync(string key, CancellationToken ct) =>
+        _state.ExecuteAsync(static async (s, t) => await s.Records.ReadAsync(s.Key, t), (Records: records, Key: key), ct).AsTask();
 
     /// <summary>Reads the claim back for its ETag (Dapr's save does not return one) and to be sure it is ours.</summary>
     private async Task<Claim> ConfirmAsync(string key, RunRecord mine, CancellationToken ct)
     {
-        var (record, etag) = await records.ReadAsync(key, ct);
+        var (record, etag) = await ReadAsync(key, ct);
         return record is not null && record.ClaimId == mine.ClaimId
             ? new Claim.Granted(etag, record)
             : new Claim.InFlight(record?.StartedAt ?? mine.StartedAt);
@@ -146,4 +180,8 @@ public sealed partial class RunLedger(
 
     [LoggerMessage(EventId = 402, Level = LogLevel.Error, Message = "State store write ({Operation}) for run record {Key} failed")]
     private static partial void LogWriteFailed(ILogger logger, Exception exception, string key, string operation);
+
+    [LoggerMessage(EventId = 403, Level = LogLevel.Debug,
+        Message = "Run record {Key} was written by another replica first; reading it again")]
+    private static partial void LogLostRace(ILogger logger, string key);
 }

@@ -8,9 +8,10 @@ using ModeRefresh.Refresh.Sidecar;
 namespace ModeRefresh.Refresh.Idempotency;
 
 /// <summary>
-/// Run records in <c>Dapr:StateStore</c> as JSON. Every write uses first-write concurrency, so that with an ETag
-/// the ETag is checked (under last-write Dapr stores may ignore it) and without one the key must not exist yet.
-/// Every save carries <c>ttlInSeconds</c>. Failures surface as <see cref="DaprException"/>.
+/// Run records in <c>Dapr:StateStore</c> as JSON, one sidecar call per method (retries are the caller's). Every write
+/// uses first-write concurrency, so that with an ETag the ETag is checked (under last-write Redis ignores it) and
+/// without one the key must not exist yet. Every save carries <c>ttlInSeconds</c>. Failures surface as
+/// <see cref="DaprException"/>; an ETag that no longer matches is an answer (false), not a failure.
 /// </summary>
 public sealed class RunRecordStore(DaprClient dapr, IOptions<DaprOptions> components, IOptions<IdempotencyOptions> options)
 {
@@ -47,6 +48,7 @@ public sealed class RunRecordStore(DaprClient dapr, IOptions<DaprOptions> compon
     }
 
     /// <summary>Writes the record only if the key does not exist; false when someone else's record is there.</summary>
+    /// <exception cref="DaprException">The write failed and nothing is there: the store could not be used.</exception>
     public async Task<bool> TryCreateAsync(string key, RunRecord record, CancellationToken ct)
     {
         try
@@ -56,7 +58,10 @@ public sealed class RunRecordStore(DaprClient dapr, IOptions<DaprOptions> compon
         }
         catch (DaprException)
         {
-            // Stores report "already exists" in different ways; what is there now tells a lost race from an outage.
+            // A lost first write is no ETag error on the real stores: Redis answers "failed to set key" and
+            // PostgreSQL v2 "no item was updated" (components-contrib v1.18.0 state/redis/redis.go,
+            // state/postgresql/v2/postgresql.go), which daprd passes on as Internal, like an outage. What is there now
+            // tells them apart.
             var (now, _) = await ReadAsync(key, ct);
             if (now is null)
             {

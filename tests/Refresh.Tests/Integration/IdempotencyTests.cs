@@ -113,6 +113,18 @@ public sealed class IdempotencyTests
     }
 
     [Fact]
+    public async Task Deliver_StateStoreFailsFastTwice_RetriedInProcessAndRuns()
+    {
+        // daprd no longer retries state calls (components/resiliency.yaml): a blip is retried here, where a lost race
+        // can be told from an outage.
+        await using var app = await RefreshApp.StartAsync(RefreshApp.Report(0, "r1", "123"));
+        app.Sidecar.FailNext("GetState", Grpc.Core.StatusCode.Unavailable, times: 2);
+
+        Assert.Equal("SUCCESS", await app.DeliverAsync(DbtEvents.Completed()));
+        Assert.Single(app.Mode.Runs);
+    }
+
+    [Fact]
     public async Task Deliver_StateStoreHangs_RetryWithinCallTimeout()
     {
         await using var app = await RefreshApp.StartAsync(RefreshApp.Merge(

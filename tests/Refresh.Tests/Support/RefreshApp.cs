@@ -22,12 +22,15 @@ internal sealed class RefreshApp : IAsyncDisposable
     public const string Route = "/events/dbt-job-run-completed";
     public const string DeadLetterRoute = "/events/dbt-job-run-completed-deadletter";
 
-    private RefreshApp(StandInSidecar sidecar, FakeModeServer mode, Factory factory)
+    private readonly bool _ownsMode;
+
+    private RefreshApp(StandInSidecar sidecar, FakeModeServer mode, Factory factory, bool ownsMode = true)
     {
         Sidecar = sidecar;
         Mode = mode;
         Host = factory;
         Client = factory.CreateClient();
+        _ownsMode = ownsMode;
     }
 
     public StandInSidecar Sidecar { get; }
@@ -37,19 +40,27 @@ internal sealed class RefreshApp : IAsyncDisposable
     public TestLogs Logs => ((Factory)Host).Logs;
 
     /// <summary>Starts everything. <paramref name="settings"/> override the defaults (null removes one).</summary>
-    public static async Task<RefreshApp> StartAsync(IReadOnlyDictionary<string, string?>? settings = null)
+    public static Task<RefreshApp> StartAsync(IReadOnlyDictionary<string, string?>? settings = null) =>
+        StartAsync(settings, new StandInSidecarOptions());
+
+    /// <summary>
+    /// Starts with a sidecar made from <paramref name="sidecar"/> (e.g. a state store shared with another replica) and,
+    /// when given, a Mode server shared with other apps (not disposed with this one).
+    /// </summary>
+    public static async Task<RefreshApp> StartAsync(
+        IReadOnlyDictionary<string, string?>? settings, StandInSidecarOptions sidecar, FakeModeServer? sharedMode = null)
     {
-        var sidecar = await StandInSidecar.StartAsync();
-        var mode = await FakeModeServer.StartAsync(Token, Secret);
-        sidecar.SetSecret("secretstore", "MODE_API_TOKEN", Token);
-        sidecar.SetSecret("secretstore", "MODE_API_SECRET", Secret);
-        var all = DefaultSettings(sidecar, mode);
+        var stateSidecar = await StandInSidecar.StartAsync(sidecar);
+        var mode = sharedMode ?? await FakeModeServer.StartAsync(Token, Secret);
+        stateSidecar.SetSecret("secretstore", "MODE_API_TOKEN", Token);
+        stateSidecar.SetSecret("secretstore", "MODE_API_SECRET", Secret);
+        var all = DefaultSettings(stateSidecar, mode);
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             all[key] = value;
         }
 
-        return new RefreshApp(sidecar, mode, new Factory(all));
+        return new RefreshApp(stateSidecar, mode, new Factory(all), ownsMode: sharedMode is null);
     }
 
     /// <summary>Starts the host with settings expected to be rejected; returns what it threw and logged, as one AggregateException.</summary>
@@ -141,7 +152,11 @@ internal sealed class RefreshApp : IAsyncDisposable
     {
         Client.Dispose();
         await Host.DisposeAsync();
-        await Mode.DisposeAsync();
+        if (_ownsMode)
+        {
+            await Mode.DisposeAsync();
+        }
+
         await Sidecar.DisposeAsync();
     }
 

@@ -21,9 +21,11 @@ internal sealed class StandInDaprService(StandInSidecar sidecar)
     }
 
     /// <summary>
-    /// daprd's bulk publish (stable and Alpha1 alike): every entry becomes its own CloudEvent, with the request's
-    /// metadata under the entry's own (entry keys win); entries the broker refused come back as failed entries
-    /// while the others stay published. A missing or repeated entry id fails the whole call, before anything is published.
+    /// daprd's bulk publish (stable and Alpha1 alike; dapr/dapr v1.18.0 pkg/api/grpc/grpc.go bulkPublishEvent): every
+    /// entry becomes its own CloudEvent, with the request's metadata under the entry's own (entry keys win). A missing
+    /// or repeated entry id fails the whole call, before anything is published. Entries the broker refuses fail the
+    /// whole call with Internal, while the other entries stay published (pkg/runtime/pubsub/default_bulkpub.go publishes
+    /// each entry on its own and returns the first error); see <see cref="StandInBulkRefusal"/>.
     /// </summary>
     public BulkPublishResponse BulkPublishEvent(BulkPublishRequest request)
     {
@@ -42,6 +44,8 @@ internal sealed class StandInDaprService(StandInSidecar sidecar)
         // Benchmark mode (record nothing, no broker, no refusals): accepted as soon as checked, as cheaply as possible.
         if (!Sidecar.Recorder.Enabled && Sidecar.Broker is null && !Sidecar.RefusesAnyBulkEntry) return response;
 
+        const string refusal = "stand-in sidecar: injected entry failure";
+        var refused = false;
         foreach (var entry in request.Entries)
         {
             // As daprd: an entry without metadata of its own gets none of the request's either.
@@ -56,15 +60,19 @@ internal sealed class StandInDaprService(StandInSidecar sidecar)
             var candidate = new PublishedMessage(request.PubsubName, request.Topic, data, entry.ContentType, metadata, Sidecar.Recorder.Now);
             if (Sidecar.RefusesBulkEntry(candidate))
             {
-                response.FailedEntries.Add(new BulkPublishResponseFailedEntry
-                {
-                    EntryId = entry.EntryId,
-                    Error = "stand-in sidecar: injected entry failure",
-                });
+                refused = true;
+                response.FailedEntries.Add(new BulkPublishResponseFailedEntry { EntryId = entry.EntryId, Error = refusal });
                 continue;
             }
 
             Accept(request.PubsubName, request.Topic, data, entry.ContentType, metadata);
+        }
+
+        if (refused && Sidecar.BulkRefusal == StandInBulkRefusal.WholeCallFails)
+        {
+            // apierrors.PubSub(name).PublishMessage (pkg/api/errors/pubsub.go): Internal, and the response stays empty.
+            throw new RpcException(new Status(StatusCode.Internal,
+                $"error when publishing to topic {request.Topic} in pubsub {request.PubsubName}: {refusal}"));
         }
 
         return response;
@@ -101,25 +109,25 @@ internal sealed class StandInDaprService(StandInSidecar sidecar)
 
     public GetBulkSecretResponse GetBulkSecret(GetBulkSecretRequest request) => Sidecar.Secrets.GetBulk(request.StoreName);
 
-    public GetStateResponse GetState(GetStateRequest request) => Sidecar.State.Get(request);
+    public Task<GetStateResponse> GetStateAsync(GetStateRequest request, CancellationToken ct) => Sidecar.State.GetAsync(request, ct);
 
-    public GetBulkStateResponse GetBulkState(GetBulkStateRequest request) => Sidecar.State.GetBulk(request);
+    public Task<GetBulkStateResponse> GetBulkStateAsync(GetBulkStateRequest request, CancellationToken ct) => Sidecar.State.GetBulkAsync(request, ct);
 
-    public Empty SaveState(SaveStateRequest request)
+    public async Task<Empty> SaveStateAsync(SaveStateRequest request, CancellationToken ct)
     {
-        Sidecar.State.Save(request);
+        await Sidecar.State.SaveAsync(request, ct);
         return new Empty();
     }
 
-    public Empty DeleteState(DeleteStateRequest request)
+    public async Task<Empty> DeleteStateAsync(DeleteStateRequest request, CancellationToken ct)
     {
-        Sidecar.State.Delete(request);
+        await Sidecar.State.DeleteAsync(request, ct);
         return new Empty();
     }
 
-    public Empty ExecuteStateTransaction(ExecuteStateTransactionRequest request)
+    public async Task<Empty> ExecuteStateTransactionAsync(ExecuteStateTransactionRequest request, CancellationToken ct)
     {
-        Sidecar.State.Transact(request);
+        await Sidecar.State.TransactAsync(request, ct);
         return new Empty();
     }
 }

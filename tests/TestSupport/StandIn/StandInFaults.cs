@@ -3,10 +3,10 @@ using Grpc.Core;
 namespace ModeRefresh.TestSupport;
 
 /// <summary>
-/// What a fault does to the call it hits: answer with a status, never answer, or (with <see cref="Delay"/>) answer
-/// normally but only after the delay.
+/// What a fault does to the call it hits: answer with a status, never answer, or (with <see cref="Delay"/> or
+/// <see cref="Until"/>) answer normally but only after the delay, or once the task completed.
 /// </summary>
-internal readonly record struct Fault(bool Hang, StatusCode Status, TimeSpan Delay = default);
+internal readonly record struct Fault(bool Hang, StatusCode Status, TimeSpan Delay = default, Task? Until = null);
 
 /// <summary>
 /// Per-method fault plan. One-shot faults (FailNext/HangNext) are used up first, in the order the test

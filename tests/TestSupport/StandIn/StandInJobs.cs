@@ -69,7 +69,7 @@ internal sealed class StandInJobMethodProvider : IServiceMethodProvider<StandInD
         where TRequest : class, IMessage
         where TResponse : class =>
         context.AddUnaryMethod(method, metadata: [], (service, request, call) =>
-            StandInMethodProvider.ServeAsync(service.Sidecar, method.Name, request, call, () => handler(service.Sidecar, request)));
+            StandInMethodProvider.ServeAsync(service.Sidecar, method.Name, request, call, () => Task.FromResult(handler(service.Sidecar, request))));
 }
 
 /// <summary>

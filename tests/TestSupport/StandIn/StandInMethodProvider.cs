@@ -69,11 +69,11 @@ internal sealed class StandInMethodProvider : IServiceMethodProvider<StandInDapr
         Bind(context, StandInMethods.BulkPublishEventAlpha1, (s, r) => s.BulkPublishEvent(r));
         Bind(context, StandInMethods.GetSecret, (s, r) => s.GetSecret(r));
         Bind(context, StandInMethods.GetBulkSecret, (s, r) => s.GetBulkSecret(r));
-        Bind(context, StandInMethods.GetState, (s, r) => s.GetState(r));
-        Bind(context, StandInMethods.GetBulkState, (s, r) => s.GetBulkState(r));
-        Bind(context, StandInMethods.SaveState, (s, r) => s.SaveState(r));
-        Bind(context, StandInMethods.DeleteState, (s, r) => s.DeleteState(r));
-        Bind(context, StandInMethods.ExecuteStateTransaction, (s, r) => s.ExecuteStateTransaction(r));
+        Bind(context, StandInMethods.GetState, (s, r, ct) => s.GetStateAsync(r, ct));
+        Bind(context, StandInMethods.GetBulkState, (s, r, ct) => s.GetBulkStateAsync(r, ct));
+        Bind(context, StandInMethods.SaveState, (s, r, ct) => s.SaveStateAsync(r, ct));
+        Bind(context, StandInMethods.DeleteState, (s, r, ct) => s.DeleteStateAsync(r, ct));
+        Bind(context, StandInMethods.ExecuteStateTransaction, (s, r, ct) => s.ExecuteStateTransactionAsync(r, ct));
     }
 
     private static void Bind<TRequest, TResponse>(
@@ -82,11 +82,19 @@ internal sealed class StandInMethodProvider : IServiceMethodProvider<StandInDapr
         Func<StandInDaprService, TRequest, TResponse> handler)
         where TRequest : class, IMessage
         where TResponse : class =>
+        Bind(context, method, (service, request, _) => Task.FromResult(handler(service, request)));
+
+    private static void Bind<TRequest, TResponse>(
+        ServiceMethodProviderContext<StandInDaprService> context,
+        Method<TRequest, TResponse> method,
+        Func<StandInDaprService, TRequest, CancellationToken, Task<TResponse>> handler)
+        where TRequest : class, IMessage
+        where TResponse : class =>
         context.AddUnaryMethod(method, metadata: [], (service, request, call) =>
-            ServeAsync(service.Sidecar, method.Name, request, call, () => handler(service, request)));
+            ServeAsync(service.Sidecar, method.Name, request, call, () => handler(service, request, service.Sidecar.StoppingToken)));
 
     internal static async Task<TResponse> ServeAsync<TResponse>(
-        StandInSidecar sidecar, string method, IMessage request, ServerCallContext call, Func<TResponse> handler)
+        StandInSidecar sidecar, string method, IMessage request, ServerCallContext call, Func<Task<TResponse>> handler)
     {
         var token = call.RequestHeaders.GetValue(ApiTokenHeader);
         var index = sidecar.Recorder.Arrive(method, request, token);
@@ -100,7 +108,7 @@ internal sealed class StandInMethodProvider : IServiceMethodProvider<StandInDapr
                 await InjectAsync(fault, call, sidecar.StoppingToken);
             }
 
-            var response = handler();
+            var response = await handler();
             outcome = StatusCode.OK;
             return response;
         }
@@ -137,7 +145,7 @@ internal sealed class StandInMethodProvider : IServiceMethodProvider<StandInDapr
 
     private static async Task InjectAsync(Fault fault, ServerCallContext call, CancellationToken stopping)
     {
-        if (!fault.Hang && fault.Delay <= TimeSpan.Zero)
+        if (!fault.Hang && fault.Delay <= TimeSpan.Zero && fault.Until is null)
         {
             throw new RpcException(new Status(fault.Status, "stand-in sidecar: injected fault"));
         }
@@ -146,7 +154,8 @@ internal sealed class StandInMethodProvider : IServiceMethodProvider<StandInDapr
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(call.CancellationToken, stopping);
         try
         {
-            await Task.Delay(fault.Hang ? Timeout.InfiniteTimeSpan : fault.Delay, ended.Token);
+            await (fault.Until is { } until ? until.WaitAsync(ended.Token)
+                : Task.Delay(fault.Hang ? Timeout.InfiniteTimeSpan : fault.Delay, ended.Token));
         }
         catch (OperationCanceledException)
         {

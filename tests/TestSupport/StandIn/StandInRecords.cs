@@ -10,7 +10,10 @@ namespace ModeRefresh.TestSupport;
 /// </summary>
 public sealed record RecordedCall(string Method, IMessage Request, string? ApiToken, DateTimeOffset At, StatusCode Outcome);
 
-/// <summary>A publish the stand-in accepted (answered OK), as the SDK sent it.</summary>
+/// <summary>
+/// A publish the broker took, as the SDK sent it. Usually answered OK; the entries of a bulk publish that failed as a
+/// whole because the broker refused other entries are here too, as they are published with daprd.
+/// </summary>
 public sealed record PublishedMessage(
     string PubsubName,
     string Topic,

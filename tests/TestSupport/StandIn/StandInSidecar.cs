@@ -27,12 +27,17 @@ public sealed class StandInSidecar : IAsyncDisposable
     private StandInSubscriber? _subscriber;
     private volatile Func<PublishedMessage, bool>? _refuseBulkEntry;
     private StandInJobsConnection? _jobs;
+    private volatile StandInBulkRefusal _bulkRefusal;
+
+    /// <summary>daprd's default <c>--max-body-size</c>: the largest gRPC request it accepts.</summary>
+    public const int MaxBodyBytes = 4 * 1024 * 1024;
 
     private StandInSidecar(StandInSidecarOptions options)
     {
         Options = options;
         Recorder = new StandInRecorder(options.TimeProvider);
-        State = new StandInState(options.TimeProvider);
+        State = new StandInStateApi(options.StateStore ?? new StandInStateStore(StandInStateFlavour.Redis, options.TimeProvider),
+            options.StateResiliency, options.TimeProvider, options.AppId);
         _deliveryCopies = options.Delivery.Copies;
         Scheduler = options.Scheduler ?? new StandInScheduler(options.TimeProvider);
     }
@@ -42,6 +47,12 @@ public sealed class StandInSidecar : IAsyncDisposable
 
     /// <summary>False makes <c>/v1.0/healthz</c> and <c>/v1.0/healthz/outbound</c> answer 500, as daprd does when unready.</summary>
     public bool Healthy { get => _healthy; set => _healthy = value; }
+
+    /// <summary>
+    /// True once initialised as daprd counts it: at once without an app channel; with one, only after the app's port
+    /// accepted a connection and its subscriptions were asked. Until then <c>/v1.0/healthz</c> answers 500.
+    /// </summary>
+    public bool Initialized => _subscriber is null || _subscriber.Subscribed.IsCompletedSuccessfully;
 
     /// <summary>When set, gRPC calls must carry it as <c>dapr-api-token</c> or fail with Unauthenticated (and are still recorded).</summary>
     public string? ExpectedApiToken { get => _expectedApiToken; set => _expectedApiToken = value; }
@@ -67,7 +78,17 @@ public sealed class StandInSidecar : IAsyncDisposable
 
     internal StandInSidecarOptions Options { get; }
     internal StandInRecorder Recorder { get; }
-    internal StandInState State { get; }
+    internal StandInStateApi State { get; }
+
+    /// <summary>The state store this sidecar's state API uses (its own, or the one given in the options).</summary>
+    public StandInStateStore StateStore => State.Store;
+
+    /// <summary>Every attempt this sidecar made on its state store, daprd's retries included.</summary>
+    public IReadOnlyList<StandInStateAttempt> StateAttempts => [.. State.Store.Attempts.Where(a => a.AppId == Options.AppId)];
+
+    /// <summary>daprd's circuit breaker for <paramref name="store"/>: its state (Closed without a breaker) and how often it opened.</summary>
+    public (StandInBreakerState State, int Trips) StateBreaker(string store) =>
+        State.BreakerFor(store) is { } breaker ? (breaker.State, breaker.Trips) : (StandInBreakerState.Closed, 0);
     internal StandInSecrets Secrets { get; } = new();
     internal StandInFaults Faults { get; } = new();
     internal CancellationToken StoppingToken => _stopping.Token;
@@ -82,8 +103,10 @@ public sealed class StandInSidecar : IAsyncDisposable
     }
 
     /// <summary>
-    /// Starts with <paramref name="options"/>. With a broker and an app channel it also acts as the app's
-    /// subscriber sidecar: it reads <c>GET /dapr/subscribe</c> in the background until the app answers, then delivers.
+    /// Starts with <paramref name="options"/>. With a broker and an app channel it also acts as the app's subscriber
+    /// sidecar, as daprd does: in the background it waits until the app's port accepts connections, asks
+    /// <c>GET /dapr/subscribe</c> once (a 401 or 500 then means no subscriptions, for good), then delivers.
+    /// Start the app first or soon after; its subscribe endpoint must answer right the first time.
     /// </summary>
     public static async Task<StandInSidecar> StartAsync(StandInSidecarOptions options, CancellationToken ct = default)
     {
@@ -113,8 +136,15 @@ public sealed class StandInSidecar : IAsyncDisposable
         }
     }
 
-    /// <summary>Waits until the app's subscriptions were read and are being delivered; returns them.</summary>
-    public Task<IReadOnlyList<StandInSubscription>> WaitForSubscriptionsAsync(TimeSpan timeout) =>
+    /// <summary>
+    /// Waits until the app's subscriptions were asked and are being delivered; returns them (empty when the app's
+    /// answer gave none: see <see cref="WaitForSubscribeResultAsync"/> for why).
+    /// </summary>
+    public async Task<IReadOnlyList<StandInSubscription>> WaitForSubscriptionsAsync(TimeSpan timeout) =>
+        (await WaitForSubscribeResultAsync(timeout)).Subscriptions;
+
+    /// <summary>Waits until the app's one <c>GET /dapr/subscribe</c> was answered (or given up on); returns what daprd made of it.</summary>
+    public Task<StandInSubscribeResult> WaitForSubscribeResultAsync(TimeSpan timeout) =>
         _subscriber is null
             ? throw new InvalidOperationException("This sidecar has no app channel.")
             : _subscriber.Subscribed.WaitAsync(timeout);
@@ -128,8 +158,8 @@ public sealed class StandInSidecar : IAsyncDisposable
     /// <summary>Makes an empty secret store exist, so reads from it fail like a missing secret rather than a missing store.</summary>
     public void AddSecretStore(string store) => Secrets.DeclareStore(store);
 
-    public IReadOnlyDictionary<string, StoredState> GetStateSnapshot(string store) => State.Snapshot(store);
-    public void SetState(string store, string key, byte[] value) => State.Set(store, key, value);
+    public IReadOnlyDictionary<string, StoredState> GetStateSnapshot(string store) => State.Store.Snapshot(store);
+    public void SetState(string store, string key, byte[] value) => State.Store.Set(store, key, value);
 
     /// <summary>Returns the first accepted publish that matches, including ones before this call; TimeoutException after <paramref name="timeout"/>.</summary>
     public Task<PublishedMessage> WaitForPublishAsync(Func<PublishedMessage, bool> match, TimeSpan timeout) =>
@@ -152,13 +182,33 @@ public sealed class StandInSidecar : IAsyncDisposable
         Faults.AddNext(method, new Fault(false, StatusCode.OK, delay), times);
     }
 
+    /// <summary>
+    /// The next call(s) of <paramref name="method"/> are held until <paramref name="release"/> completes, then served
+    /// normally: the test decides the order in which calls reach the store. The caller's deadline still ends a hold.
+    /// </summary>
+    public void HoldNext(string method, Task release, int times = 1)
+    {
+        ArgumentNullException.ThrowIfNull(release);
+        Faults.AddNext(method, new Fault(false, StatusCode.OK, Until: release), times);
+    }
+
     public void HangAlways(string method) => Faults.SetAlways(method, new Fault(true, StatusCode.OK));
     /// <summary>
-    /// Bulk publishes (BulkPublishEvent, BulkPublishEventAlpha1) answer OK but list the entries that match as failed,
-    /// as daprd 1.10-1.12 did when the broker refused some of them; the others are published. (A newer daprd fails the
-    /// whole call instead: FailNext with StatusCode.Internal.) Null stops it (so does ClearFaults).
+    /// The broker refuses the entries of bulk publishes (BulkPublishEvent, BulkPublishEventAlpha1) that match; the
+    /// others are published. The call then fails as a whole with Internal, as daprd 1.10 to 1.18 answer whenever the
+    /// component reports any failed entry (dapr/dapr v1.18.0 pkg/api/grpc/grpc.go bulkPublishEvent: a non-nil error
+    /// from the publisher is returned with an empty response; pkg/runtime/pubsub/default_bulkpub.go and every
+    /// components-contrib BulkPublish return an error with their failed entries). Null stops it (so does ClearFaults).
     /// </summary>
-    public void FailBulkEntriesWhere(Func<PublishedMessage, bool>? refuse) => _refuseBulkEntry = refuse;
+    public void FailBulkEntriesWhere(Func<PublishedMessage, bool>? refuse) =>
+        FailBulkEntriesWhere(refuse, StandInBulkRefusal.WholeCallFails);
+
+    /// <summary>As <see cref="FailBulkEntriesWhere(Func{PublishedMessage, bool}?)"/>, answered in the shape <paramref name="answer"/>.</summary>
+    public void FailBulkEntriesWhere(Func<PublishedMessage, bool>? refuse, StandInBulkRefusal answer)
+    {
+        _bulkRefusal = answer;
+        _refuseBulkEntry = refuse;
+    }
 
     public void ClearFaults()
     {
@@ -167,6 +217,8 @@ public sealed class StandInSidecar : IAsyncDisposable
     }
 
     internal bool RefusesBulkEntry(PublishedMessage candidate) => _refuseBulkEntry?.Invoke(candidate) == true;
+
+    internal StandInBulkRefusal BulkRefusal => _bulkRefusal;
 
     internal bool RefusesAnyBulkEntry => _refuseBulkEntry is not null;
 
@@ -212,7 +264,9 @@ public sealed class StandInSidecar : IAsyncDisposable
         });
         builder.Services.AddSingleton(this);
         builder.Services.AddSingleton<StandInDaprService>();
-        builder.Services.AddGrpc();
+        // daprd's gRPC server refuses messages over --max-body-size, 4Mi by default (dapr/dapr v1.18.0
+        // pkg/api/grpc/server.go MaxRecvMsgSize; cmd/daprd/options/options.go), with ResourceExhausted.
+        builder.Services.AddGrpc(o => o.MaxReceiveMessageSize = MaxBodyBytes);
         builder.Services.TryAddEnumerable(
             ServiceDescriptor.Singleton<IServiceMethodProvider<StandInDaprService>, StandInMethodProvider>());
         builder.Services.TryAddEnumerable(
@@ -221,7 +275,7 @@ public sealed class StandInSidecar : IAsyncDisposable
         _app = builder.Build();
         _app.MapGrpcService<StandInDaprService>();
         _app.MapGet("/v1.0/healthz", Health);
-        _app.MapGet("/v1.0/healthz/outbound", Health);
+        _app.MapGet("/v1.0/healthz/outbound", OutboundHealth);
         await _app.StartAsync(ct);
 
         // Kestrel writes the OS-chosen port back into the ListenOptions once bound.
@@ -230,9 +284,48 @@ public sealed class StandInSidecar : IAsyncDisposable
         HttpEndpoint = $"http://127.0.0.1:{_httpPort}";
     }
 
-    // Health lives on the HTTP port only, as in daprd.
+    /// <summary>
+    /// daprd's <c>/v1.0/healthz</c> (dapr/dapr v1.18.0 pkg/api/http/healthz.go): 500 with ERR_HEALTH_NOT_READY
+    /// until every health target is ready; the "runtime" target is marked ready only when initRuntime returns
+    /// (pkg/runtime/runtime.go), which is after it waited for the app's port and read its subscriptions. Health lives
+    /// on the HTTP port only.
+    /// </summary>
     private IResult Health(HttpContext context) =>
         context.Connection.LocalPort != _httpPort ? Results.NotFound()
+        : Healthy && Initialized ? Results.NoContent()
+        : Results.Json(new Dictionary<string, string>
+        {
+            ["errorCode"] = "ERR_HEALTH_NOT_READY",
+            ["message"] = Healthy ? "dapr is not ready: [runtime]" : "dapr is not ready: [stand-in]",
+        }, statusCode: StatusCodes.Status500InternalServerError);
+
+    /// <summary>
+    /// <c>/v1.0/healthz/outbound</c>: its only target ("app") is marked ready before daprd waits for the app
+    /// (pkg/runtime/runtime.go), so it answers 204 while <c>/v1.0/healthz</c> still answers 500.
+    /// </summary>
+    private IResult OutboundHealth(HttpContext context) =>
+        context.Connection.LocalPort != _httpPort ? Results.NotFound()
         : Healthy ? Results.NoContent()
-        : Results.StatusCode(StatusCodes.Status500InternalServerError);
+        : Results.Json(new Dictionary<string, string>
+        {
+            ["errorCode"] = "ERR_OUTBOUND_HEALTH_NOT_READY",
+            ["message"] = "dapr outbound is not ready",
+        }, statusCode: StatusCodes.Status500InternalServerError);
+}
+
+/// <summary>How a bulk publish with refused entries is answered.</summary>
+public enum StandInBulkRefusal
+{
+    /// <summary>
+    /// daprd 1.10 to 1.18 with any components-contrib pub/sub: the call fails with Internal ("error when publishing
+    /// to topic ... in pubsub ..."), and the entries that were not refused are published anyway.
+    /// </summary>
+    WholeCallFails,
+
+    /// <summary>
+    /// OK with the refused entries listed as failed. Only a pluggable (gRPC) pub/sub component can make daprd answer
+    /// this way: it passes on failed entries reported without an error (dapr/dapr v1.18.0
+    /// pkg/components/pubsub/pluggable.go BulkPublish).
+    /// </summary>
+    ListedAsFailedEntries,
 }

@@ -29,6 +29,18 @@ public sealed record StandInSidecarOptions
     /// on <see cref="TimeProvider"/>, gone when the sidecar stops.
     /// </summary>
     public StandInScheduler? Scheduler { get; init; }
+
+    /// <summary>
+    /// The state store behind the state API. Null: a Redis-flavoured store of the sidecar's own, on its clock. Share
+    /// one between sidecars for replicas of one app on one store; pick the flavour to answer as Redis or PostgreSQL.
+    /// </summary>
+    public StandInStateStore? StateStore { get; init; }
+
+    /// <summary>
+    /// daprd's outbound resiliency policy for the state store (retry, circuit breaker). Null: none, as in this
+    /// project's resiliency files (components/resiliency.yaml gives the state store a timeout only).
+    /// </summary>
+    public StandInStateResiliency? StateResiliency { get; init; }
 }
 
 /// <summary>Redelivery and concurrency for deliveries to the app; small values suit tests.</summary>
@@ -47,9 +59,6 @@ public sealed record StandInDeliveryOptions
 
     /// <summary>An app slower than this counts as a failed attempt (retried).</summary>
     public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(60);
-
-    /// <summary>How often <c>GET /dapr/subscribe</c> is retried until the app answers.</summary>
-    public TimeSpan SubscribeRetryInterval { get; init; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>At-least-once: each message is delivered this many times (see <see cref="StandInSidecar.DeliveryCopies"/>).</summary>
     public int Copies { get; init; } = 1;

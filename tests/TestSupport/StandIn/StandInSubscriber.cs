@@ -3,18 +3,20 @@ using System.Threading.Channels;
 namespace ModeRefresh.TestSupport;
 
 /// <summary>
-/// The subscriber half of a stand-in sidecar: reads the app's subscriptions (retrying until the app is up), then
-/// delivers each message of each subscribed topic, redelivering with backoff and dead-lettering as daprd does.
+/// The subscriber half of a stand-in sidecar, as daprd does it: waits until the app's port accepts connections, asks
+/// the app's subscriptions once, then delivers each message of each subscribed topic, redelivering with backoff and
+/// dead-lettering as daprd does.
 /// </summary>
 internal sealed class StandInSubscriber(StandInBroker broker, StandInSidecarOptions options, Func<int> copies, CancellationToken stopping)
     : IDisposable
 {
     private readonly StandInDeliveryOptions _delivery = options.Delivery;
     private readonly StandInAppChannel _app = new(options.AppChannel!, options.AppApiToken, options.Delivery.AttemptTimeout);
-    private readonly TaskCompletionSource<IReadOnlyList<StandInSubscription>> _subscribed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<StandInSubscribeResult> _subscribed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<IDisposable> _subscriptions = [];
 
-    public Task<IReadOnlyList<StandInSubscription>> Subscribed => _subscribed.Task;
+    /// <summary>Completes once the app was asked (and the answer acted on); daprd counts itself initialised then.</summary>
+    public Task<StandInSubscribeResult> Subscribed => _subscribed.Task;
 
     public void Start() => _ = Task.Run(RunAsync, stopping);
 
@@ -32,13 +34,12 @@ internal sealed class StandInSubscriber(StandInBroker broker, StandInSidecarOpti
     {
         try
         {
-            IReadOnlyList<StandInSubscription>? list;
-            while ((list = await _app.TryGetSubscriptionsAsync(stopping)) is null)
-            {
-                await Task.Delay(_delivery.SubscribeRetryInterval, stopping);
-            }
-
-            foreach (var subscription in list)
+            // dapr/dapr v1.18.0 pkg/runtime/runtime.go: initRuntime blocks until the app listens (blockUntilAppIsReady),
+            // then, with no app health check configured, starts the app's subscriptions (appHealthChanged ->
+            // StartAppSubscriptions -> initProgrammaticSubscriptions), which reads /dapr/subscribe once (hasInitProg).
+            await _app.WaitForPortAsync(stopping);
+            var result = await _app.ReadSubscriptionsAsync(stopping);
+            foreach (var subscription in result.Subscriptions)
             {
                 var channel = Channel.CreateUnbounded<BrokerMessage>();
                 lock (_subscriptions)
@@ -49,7 +50,7 @@ internal sealed class StandInSubscriber(StandInBroker broker, StandInSidecarOpti
                 _ = Task.Run(() => PumpAsync(subscription, channel.Reader), stopping);
             }
 
-            _subscribed.TrySetResult(list);
+            _subscribed.TrySetResult(result);
         }
         catch (OperationCanceledException)
         {
@@ -113,6 +114,10 @@ internal sealed class StandInSubscriber(StandInBroker broker, StandInSidecarOpti
                 {
                     case StandInAnswer.Success:
                         return;
+                    // Both end in pubsub.ErrMessageDropped, which pkg/runtime/subscription/subscription.go sends to
+                    // the dead-letter topic (dapr/dapr v1.18.0). A 404 does so from daprd 1.17 on: in v1.16.0
+                    // postman/http/http.go answered a 404 with nil, so the message was acked and never dead-lettered.
+                    // We target 1.18 (README prerequisites).
                     case StandInAnswer.Drop or StandInAnswer.NotFound:
                         DeadLetter(subscription, message);
                         return;
