@@ -209,7 +209,7 @@ public sealed partial class FakeDbtCloudServer : IAsyncDisposable
 
         if (target == FakeDbtCloudTarget.Run)
         {
-            var withSteps = request.Query["include_related"].ToString().Contains("run_steps", StringComparison.Ordinal);
+            var withSteps = !known.HideSteps && request.Query["include_related"].ToString().Contains("run_steps", StringComparison.Ordinal);
             return Answer.Json(200, RunBody(known, withSteps));
         }
 

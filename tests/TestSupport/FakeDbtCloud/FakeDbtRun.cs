@@ -42,6 +42,9 @@ public sealed record FakeDbtRun(long AccountId, long RunId, int Status, IReadOnl
     public bool IsComplete { get; init; } = true;
     public bool ArtifactsSaved { get; init; } = true;
 
+    /// <summary>Answer Retrieve Run without <c>run_steps</c> even when asked (artifacts are still served by step).</summary>
+    public bool HideSteps { get; init; }
+
     /// <summary>The usual first three steps, which have no artifacts.</summary>
     public static IReadOnlyList<FakeDbtStep> PlatformSteps { get; } =
     [
