@@ -20,7 +20,7 @@ public sealed class ExposureRuleTests
         var decision = await Decide.WithAsync(EdgeProjects.Everything(), Build(("model.shop.dim_customers.v2", "success")));
 
         Assert.Equal(["customers_v2"], decision.Refreshed());
-        Assert.Contains("customers_v1", decision.Untouched);
+        Assert.Contains("customers_v1", decision.UntouchedNames());
         Assert.Equal("dim_customers.v2", DecisionExplainer.ShortNode(decision.Refreshed.Single().ChangedNode));
     }
 
@@ -74,7 +74,7 @@ public sealed class ExposureRuleTests
 
         var decision = await Decide.WithAsync(p, Build(everything));
 
-        Assert.Contains("raw_orders", decision.Untouched);
+        Assert.Contains("raw_orders", decision.UntouchedNames());
         Assert.DoesNotContain("raw_orders", decision.Refreshed());
     }
 
@@ -192,7 +192,7 @@ public sealed class ExposureRuleTests
 
         var decision = await Decide.WithAsync(p, Build((t, status)));
 
-        Assert.Equal(["e"], decision.Untouched);
+        Assert.Equal(["e"], decision.UntouchedNames());
     }
 
     [Fact]
@@ -208,7 +208,7 @@ public sealed class ExposureRuleTests
 
         Assert.Equal(["e"], decision.Refreshed()); // it ran: the walk stops there with success
         var none = await Decide.WithAsync(manifest, Build());
-        Assert.Equal(["e"], none.Untouched);
+        Assert.Equal(["e"], none.UntouchedNames());
     }
 
     [Fact]
@@ -239,6 +239,6 @@ public sealed class ExposureRuleTests
     private static string Outcome(ExposureDecision decision, string name) =>
         decision.Refreshed.Any(r => r.Name == name) ? "refreshed"
         : decision.Blocked.Any(b => b.Name == name) ? "blocked"
-        : decision.Untouched.Contains(name) ? "untouched"
+        : decision.UntouchedNames().Contains(name) ? "untouched"
         : "ignored";
 }

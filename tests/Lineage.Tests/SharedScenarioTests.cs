@@ -39,7 +39,7 @@ public sealed class SharedScenarioTests
         var expected = Expected[scenario];
         Assert.Equal(expected.Refreshed, decision.Refreshed());
         Assert.Equal(expected.Blocked, decision.BlockedNames());
-        Assert.Equal(expected.Untouched, decision.Untouched);
+        Assert.Equal(expected.Untouched, decision.UntouchedNames());
         Assert.Equal(["finance_adhoc", "marketing_attribution"], decision.IgnoredNames());
         Assert.Equal(
             expected.Refreshed.Select(n => ReportOf[n]).Order(StringComparer.Ordinal),

@@ -21,7 +21,7 @@ public static class DecisionExplainer
         IReadOnlyList<ModeReport> reports,
         IReadOnlyList<RefreshedExposure> refreshed,
         IReadOnlyList<BlockedExposure> blocked,
-        IReadOnlyList<string> untouched,
+        IReadOnlyList<UntouchedExposure> untouched,
         IReadOnlyList<IgnoredExposure> ignored,
         RunResultsSet results)
     {
@@ -47,7 +47,7 @@ public static class DecisionExplainer
         if (untouched.Count > 0)
         {
             line.Append(CultureInfo.InvariantCulture, $" Untouched {untouched.Count} (nothing upstream ran): ");
-            List(line, untouched, Name);
+            List(line, untouched, u => Name(u.Name));
             line.Append('.');
         }
 

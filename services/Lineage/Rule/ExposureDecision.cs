@@ -11,6 +11,9 @@ public sealed record RefreshedExposure(string UniqueId, string Name, ModeReport 
 /// <param name="BlockingStatus">Its status in run_results.</param>
 public sealed record BlockedExposure(string UniqueId, string Name, ModeReport Report, string BlockingNode, NodeRunStatus BlockingStatus);
 
+/// <summary>An exposure with a Mode report that nothing in this run reached.</summary>
+public sealed record UntouchedExposure(string UniqueId, string Name, ModeReport Report);
+
 /// <summary>An exposure with no Mode report behind it (or a declaration that cannot be used), with the reason.</summary>
 public sealed record IgnoredExposure(string UniqueId, string Name, string Reason);
 
@@ -23,7 +26,7 @@ public sealed record ExposureDecision(
     IReadOnlyList<ModeReport> Reports,
     IReadOnlyList<RefreshedExposure> Refreshed,
     IReadOnlyList<BlockedExposure> Blocked,
-    IReadOnlyList<string> Untouched,
+    IReadOnlyList<UntouchedExposure> Untouched,
     IReadOnlyList<IgnoredExposure> Ignored,
     string Explanation)
 {

@@ -28,7 +28,7 @@ public static class ExposureRule
         var walk = new Walk(manifest, results);
         var refreshed = new List<RefreshedExposure>();
         var blocked = new List<BlockedExposure>();
-        var untouched = new List<string>();
+        var untouched = new List<UntouchedExposure>();
         var ignored = new List<IgnoredExposure>();
         var reports = new List<ModeReport>();
         var seen = new HashSet<(string, string)>();
@@ -66,7 +66,7 @@ public static class ExposureRule
             }
             else
             {
-                untouched.Add(exposure.Name);
+                untouched.Add(new UntouchedExposure(exposure.UniqueId, exposure.Name, report));
             }
         }
 

@@ -31,5 +31,8 @@ internal static class Decide
 
     public static string[] BlockedNames(this ExposureDecision d) => [.. d.Blocked.Select(b => b.Name).Order(StringComparer.Ordinal)];
 
+    /// <summary>The untouched exposures' names, in manifest order.</summary>
+    public static string[] UntouchedNames(this ExposureDecision d) => [.. d.Untouched.Select(u => u.Name)];
+
     public static string[] IgnoredNames(this ExposureDecision d) => [.. d.Ignored.Select(i => i.Name).Order(StringComparer.Ordinal)];
 }
