@@ -95,7 +95,6 @@ static string Report(
     s.AppendLine(inv, $"- load average (1/5/15 min) before: {load.Before}; after: {load.After}. The machine is shared: wall time moves with the load, CPU time much less.");
     s.AppendLine("- each row set is a fresh process; \"idle\" is its RSS and managed heap after start-up, before the first decision. RSS peak is the kernel's VmHWM, reset before each decision (`/proc/self/clear_refs`); managed peak is sampled every 2 ms.");
     s.AppendLine();
-    s.AppendLine();
     s.AppendLine("| source | GC | run | wall ms | CPU ms | RSS above idle MB (peak) | managed heap above idle MB (peak) | allocated MB | gen0/1/2 GCs | reports |");
     s.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
     foreach (var r in rows)
