@@ -1,0 +1,3 @@
+using ModeRefresh.ExposurePreview;
+
+return await Preview.RunAsync(args, Console.Out, Console.Error, Environment.GetEnvironmentVariable);
