@@ -27,6 +27,13 @@ public static class DbtEventReader
     public static DbtRunEvent? TryParse(ReadOnlySpan<byte> utf8, out string? error)
     {
         error = null;
+        if (!System.Text.Unicode.Utf8.IsValid(utf8))
+        {
+            // Strings holding such bytes fail only when read (InvalidOperationException), long after parsing.
+            error = "data is not valid UTF-8";
+            return null;
+        }
+
         try
         {
             var element = JsonSerializer.Deserialize<JsonElement>(utf8);

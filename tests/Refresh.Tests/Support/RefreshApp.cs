@@ -37,7 +37,8 @@ internal sealed class RefreshApp : IAsyncDisposable
     public TestLogs Logs => ((Factory)Host).Logs;
 
     /// <summary>Starts everything. <paramref name="settings"/> override the defaults (null removes one).</summary>
-    public static async Task<RefreshApp> StartAsync(IReadOnlyDictionary<string, string?>? settings = null)
+    /// <param name="kestrel">Serve on a loopback port through Kestrel rather than the in-memory test server (for Kestrel's limits).</param>
+    public static async Task<RefreshApp> StartAsync(IReadOnlyDictionary<string, string?>? settings = null, bool kestrel = false)
     {
         var sidecar = await StandInSidecar.StartAsync();
         var mode = await FakeModeServer.StartAsync(Token, Secret);
@@ -49,7 +50,14 @@ internal sealed class RefreshApp : IAsyncDisposable
             all[key] = value;
         }
 
-        return new RefreshApp(sidecar, mode, new Factory(all));
+        var factory = new Factory(all);
+        if (kestrel)
+        {
+            factory.UseKestrel(0);
+            factory.StartServer();
+        }
+
+        return new RefreshApp(sidecar, mode, factory);
     }
 
     /// <summary>Starts the host with settings expected to be rejected; returns what it threw and logged, as one AggregateException.</summary>
