@@ -53,7 +53,7 @@ public sealed partial class AppApiTokenNotices(TimeProvider time, ILogger<AppApi
     {
         if (Interlocked.Exchange(ref tokenNoticeWritten, 1) == 0)
         {
-            LogTokenNotRequired(logger, path.Value ?? "/");
+            LogTokenNotRequired(logger, Hosting.LogText.Safe(path.Value));
         }
     }
 

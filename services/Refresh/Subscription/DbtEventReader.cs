@@ -7,7 +7,7 @@ namespace ModeRefresh.Refresh.Subscription;
 /// <summary>
 /// Reads the <see cref="DbtRunEvent"/> that UseCloudEvents unwrapped from the envelope's <c>data</c>.
 /// Tolerant where it costs nothing: ids sent as numbers (dbt does that in the wild) become strings, and data
-/// published as a JSON string holding the event is unwrapped once more.
+/// published as a JSON string holding the event is unwrapped once more. Ids are normalised (see <see cref="Normalise"/>).
 /// </summary>
 public static class DbtEventReader
 {
@@ -45,8 +45,13 @@ public static class DbtEventReader
             var evt = element.ValueKind == JsonValueKind.Object
                 ? (DbtRunEvent?)element.Deserialize(Options.GetTypeInfo(typeof(DbtRunEvent)))
                 : null;
-            error = evt is null ? $"data is {(utf8.IsEmpty ? "missing" : element.ValueKind.ToString())}, not an event object" : null;
-            return evt;
+            if (evt is null)
+            {
+                error = $"data is {(utf8.IsEmpty ? "missing" : element.ValueKind.ToString())}, not an event object";
+                return null;
+            }
+
+            return Normalise(evt, out error);
         }
         catch (JsonException ex)
         {
@@ -54,6 +59,47 @@ public static class DbtEventReader
             error = utf8.IsEmpty ? "data is missing" : ex.Message;
             return null;
         }
+    }
+
+    /// <summary>
+    /// The ids used for matching, deduplication and logging, trimmed of surrounding whitespace (dbt's own
+    /// payloads carry none; a hand-made or re-serialised one may) and refused when they hold a control character,
+    /// which no dbt id has and which would let a value forge log lines. Ingress applies the same rule.
+    /// </summary>
+    private static DbtRunEvent? Normalise(DbtRunEvent evt, out string? error)
+    {
+        error = null;
+        var eventId = Id(evt.EventId, "eventId", ref error);
+        var data = evt.Data with
+        {
+            JobId = Id(evt.Data.JobId, "data.jobId", ref error),
+            RunId = Id(evt.Data.RunId, "data.runId", ref error),
+            EnvironmentId = Id(evt.Data.EnvironmentId, "data.environmentId", ref error),
+        };
+        if (error is null && string.IsNullOrEmpty(eventId))
+        {
+            error = "eventId is empty";
+        }
+
+        return error is null ? evt with { EventId = eventId!, Data = data } : null;
+    }
+
+    /// <summary>Ids end up in state keys and log lines; dbt's are short numbers or tokens.</summary>
+    public const int MaxIdLength = 200;
+
+    private static string? Id(string? value, string field, ref string? error)
+    {
+        var trimmed = value?.Trim();
+        if (trimmed is not null && trimmed.Any(char.IsControl))
+        {
+            error ??= $"{field} contains a control character";
+        }
+        else if (trimmed?.Length > MaxIdLength)
+        {
+            error ??= $"{field} is longer than {MaxIdLength} characters";
+        }
+
+        return string.IsNullOrEmpty(trimmed) ? null : trimmed;
     }
 
     private sealed class StringOrNumberConverter : JsonConverter<string>

@@ -13,6 +13,8 @@ public static class SubscriptionExtensions
         builder.Services.AddSingleton<IValidateOptions<SubscriptionOptions>, SubscriptionOptionsValidator>();
         builder.Services.AddSingleton<AcceptedRunPublisher>();
         builder.Services.AddTransient<ReportRunner>();
+        builder.Services.AddSingleton<SweepProgressStore>();
+        builder.Services.AddTransient<ReportSweep>();
         builder.Services.AddTransient<RunCompletedHandler>();
         builder.Services.AddExceptionHandler<TopicExceptionHandler>();
         builder.Services.AddProblemDetails();

@@ -3,6 +3,7 @@ using Dapr;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Options;
 using ModeRefresh.Refresh.DeadLetters;
+using ModeRefresh.Refresh.Hosting;
 
 namespace ModeRefresh.Refresh.Subscription;
 
@@ -29,7 +30,8 @@ internal sealed partial class TopicExceptionHandler(
             return false;
         }
 
-        var reason = context.RequestAborted.IsCancellationRequested ? null : Unreadable(context, exception);
+        var unreadable = context.RequestAborted.IsCancellationRequested ? null : Unreadable(context, exception);
+        var reason = unreadable is null ? null : LogText.Safe(unreadable);
         TopicAnswer answer;
         if (reason is null)
         {
