@@ -82,7 +82,7 @@ public sealed class UnreadableDeliveryTests
     [InlineData("application/json")]
     public async Task Deliver_BodyOverKestrelLimit_DropWithReason(string contentType)
     {
-        await using var app = await RefreshApp.StartAsync(RefreshApp.Report(0, "r1", "*"), kestrel: true);
+        await using var app = await RefreshApp.StartOnKestrelAsync(RefreshApp.Report(0, "r1", "*"));
 
         // Raw HTTP/1.1, as daprd's client reads an early answer: Kestrel refuses the body by its Content-Length on the
         // first read, before it is sent, and closes the connection after the answer.

@@ -37,8 +37,7 @@ internal sealed class RefreshApp : IAsyncDisposable
     public TestLogs Logs => ((Factory)Host).Logs;
 
     /// <summary>Starts everything. <paramref name="settings"/> override the defaults (null removes one).</summary>
-    /// <param name="kestrel">Serve on a loopback port through Kestrel rather than the in-memory test server (for Kestrel's limits).</param>
-    public static async Task<RefreshApp> StartAsync(IReadOnlyDictionary<string, string?>? settings = null, bool kestrel = false)
+    public static async Task<RefreshApp> StartAsync(IReadOnlyDictionary<string, string?>? settings = null)
     {
         var sidecar = await StandInSidecar.StartAsync();
         var mode = await FakeModeServer.StartAsync(Token, Secret);
@@ -50,14 +49,7 @@ internal sealed class RefreshApp : IAsyncDisposable
             all[key] = value;
         }
 
-        var factory = new Factory(all);
-        if (kestrel)
-        {
-            factory.UseKestrel(0);
-            factory.StartServer();
-        }
-
-        return new RefreshApp(sidecar, mode, factory);
+        return new RefreshApp(sidecar, mode, new Factory(all));
     }
 
     /// <summary>Starts the host with settings expected to be rejected; returns what it threw and logged, as one AggregateException.</summary>
@@ -78,6 +70,25 @@ internal sealed class RefreshApp : IAsyncDisposable
         // ObjectDisposedException instead (it races the host's disposal); the host's own failure log keeps it.
         var logged = factory.Logs.Lines.Select(l => l.Exception).OfType<Exception>();
         return new AggregateException([thrown, .. logged]);
+    }
+
+    /// <summary>Like <see cref="StartAsync"/>, but served by Kestrel on a loopback port, for Kestrel's own limits (e.g. 30 MB bodies).</summary>
+    public static async Task<RefreshApp> StartOnKestrelAsync(IReadOnlyDictionary<string, string?> settings)
+    {
+        var sidecar = await StandInSidecar.StartAsync();
+        var mode = await FakeModeServer.StartAsync(Token, Secret);
+        sidecar.SetSecret("secretstore", "MODE_API_TOKEN", Token);
+        sidecar.SetSecret("secretstore", "MODE_API_SECRET", Secret);
+        var all = DefaultSettings(sidecar, mode);
+        foreach (var (key, value) in settings)
+        {
+            all[key] = value;
+        }
+
+        var factory = new Factory(all);
+        factory.UseKestrel(0);
+        factory.StartServer();
+        return new RefreshApp(sidecar, mode, factory);
     }
 
     public static Dictionary<string, string?> DefaultSettings(StandInSidecar sidecar, FakeModeServer mode) => new()
