@@ -74,7 +74,7 @@ public static class DbtEventReader
         {
             JobId = Id(evt.Data.JobId, "data.jobId", ref error),
             RunId = Id(evt.Data.RunId, "data.runId", ref error),
-            EnvironmentId = Id(evt.Data.EnvironmentId, "data.environmentId", ref error),
+            EnvironmentId = string.IsNullOrWhiteSpace(evt.Data.EnvironmentId) ? null : evt.Data.EnvironmentId.Trim(), // matched only, never logged
         };
         if (error is null && string.IsNullOrEmpty(eventId))
         {
@@ -84,19 +84,12 @@ public static class DbtEventReader
         return error is null ? evt with { EventId = eventId!, Data = data } : null;
     }
 
-    /// <summary>Ids end up in state keys and log lines; dbt's are short numbers or tokens.</summary>
-    public const int MaxIdLength = 200;
-
     private static string? Id(string? value, string field, ref string? error)
     {
         var trimmed = value?.Trim();
         if (trimmed is not null && trimmed.Any(char.IsControl))
         {
             error ??= $"{field} contains a control character";
-        }
-        else if (trimmed?.Length > MaxIdLength)
-        {
-            error ??= $"{field} is longer than {MaxIdLength} characters";
         }
 
         return string.IsNullOrEmpty(trimmed) ? null : trimmed;

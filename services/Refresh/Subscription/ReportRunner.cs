@@ -17,7 +17,7 @@ public sealed partial class ReportRunner(
 {
     public async Task<ReportOutcome> RunAsync(DbtRunEvent evt, ReportTarget target, CancellationToken ct)
     {
-        var runId = evt.Data.RunId!; // normalised by DbtEventReader: trimmed, no control characters, bounded length
+        var runId = evt.Data.RunId!; // normalised by DbtEventReader: trimmed, no control characters
         var key = RunLedger.KeyFor(target, runId);
         Claim claim;
         try

@@ -71,13 +71,4 @@ public sealed class DbtEventReaderTests
         Assert.Null(evt);
         Assert.Equal(expected, error);
     }
-
-    [Fact]
-    public void TryParse_RunIdLongerThanLimit_NullWithReason()
-    {
-        var body = Sample.Replace("\"runId\":\"12345\"", $"\"runId\":\"{new string('7', DbtEventReader.MaxIdLength + 1)}\"", StringComparison.Ordinal);
-
-        Assert.Null(DbtEventReader.TryParse(Encoding.UTF8.GetBytes(body), out var error));
-        Assert.Equal($"data.runId is longer than {DbtEventReader.MaxIdLength} characters", error);
-    }
 }
