@@ -69,7 +69,7 @@ public sealed partial class ReportRunner(
         {
             case ModeRunResult.Accepted accepted:
                 var token = accepted.Run?.Token;
-                LogAccepted(logger, target.ToString(), runId, token, accepted.Run?.State);
+                LogAccepted(logger, target.ToString(), runId, LogText.Safe(token), LogText.Safe(accepted.Run?.State)); // Mode's text
                 if (!await ledger.CompleteAsync(key, claim, token))
                 {
                     // Still done: answering RETRY would only lead to the duplicate run this record exists to prevent.
