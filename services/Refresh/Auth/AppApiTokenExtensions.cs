@@ -20,8 +20,11 @@ public static class AppApiTokenExtensions
         var token = builder.Configuration[TokenKey];
         var required = !string.IsNullOrWhiteSpace(token);
 
-        builder.Services.AddAuthentication(AppApiTokenHandler.SchemeName)
+        // The policy below names the scheme; ASP.NET Core also makes a sole scheme the default, which runs it for
+        // every request (health probes included): the handler answers those without looking (see there).
+        builder.Services.AddAuthentication()
             .AddScheme<AppApiTokenOptions, AppApiTokenHandler>(AppApiTokenHandler.SchemeName, options => options.Token = token);
+        builder.Services.AddSingleton<AppApiTokenNotices>();
         builder.Services.AddAuthorization(options =>
         {
             if (required)
@@ -32,8 +35,11 @@ public static class AppApiTokenExtensions
             }
             else
             {
-                // Same policy name either way, so endpoint mapping does not depend on the deployment.
-                options.AddPolicy(PolicyName, policy => policy.RequireAssertion(_ => true));
+                // Same policy name either way, so endpoint mapping does not depend on the deployment. The scheme
+                // still runs (and lets everything through) so it can notice a daprd that sends a token we lack.
+                options.AddPolicy(PolicyName, policy => policy
+                    .AddAuthenticationSchemes(AppApiTokenHandler.SchemeName)
+                    .RequireAssertion(_ => true));
             }
         });
         builder.Services.AddHostedService(services => new AuthModeNotice(

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.Options;
 using ModeRefresh.Refresh.Routing;
 using Polly.RateLimiting;
 using Polly.Timeout;
@@ -13,7 +14,7 @@ namespace ModeRefresh.Refresh.Mode;
 /// rate limiting live in the "mode" resilience handler; this class turns what comes out of it into a
 /// <see cref="ModeRunResult"/> and swaps credentials once after a 401 if they were rotated.
 /// </summary>
-public sealed class ModeClient(HttpClient http, ModeCredentialStore credentials)
+public sealed class ModeClient(HttpClient http, ModeCredentialStore credentials, IOptions<ModeOptions> options)
 {
     private static readonly MediaTypeWithQualityHeaderValue HalJson = new("application/hal+json");
 
@@ -59,6 +60,8 @@ public sealed class ModeClient(HttpClient http, ModeCredentialStore credentials)
         request.Headers.Accept.Add(HalJson);
         request.Content = new StringContent($$"""{"parameters":{{target.ParametersJson}}}""", Encoding.UTF8);
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        var attempts = new ModeAttempts();
+        request.Options.Set(ModeAttempts.Key, attempts);
 
         try
         {
@@ -67,7 +70,7 @@ public sealed class ModeClient(HttpClient http, ModeCredentialStore credentials)
         }
         catch (TimeoutRejectedException)
         {
-            return new ModeRunResult.Transient("Mode did not answer in time");
+            return new ModeRunResult.Transient(DescribeTimeout(attempts));
         }
         catch (RateLimiterRejectedException)
         {
@@ -81,6 +84,21 @@ public sealed class ModeClient(HttpClient http, ModeCredentialStore credentials)
         {
             return new ModeRunResult.Transient("Mode call timed out");
         }
+    }
+
+    /// <summary>
+    /// Mode:TotalTimeout covers the waits for the client-side rate limiter too; when it ran out there, saying
+    /// "Mode did not answer" would blame Mode for a call that was never made.
+    /// </summary>
+    private string DescribeTimeout(ModeAttempts attempts)
+    {
+        var value = options.Value;
+        return attempts.Sent == 0
+            ? $"not sent to Mode: waited Mode:TotalTimeout ({value.TotalTimeout}) for the client-side rate limiter " +
+              $"(Mode:RequestsPerSecond {value.RequestsPerSecond}) without getting a turn"
+            : attempts.WaitingForLimiter
+                ? $"Mode:TotalTimeout ({value.TotalTimeout}) ran out after {attempts.Sent} attempt(s), while the next one waited for the client-side rate limiter"
+                : "Mode did not answer in time";
     }
 
     private static async Task<ModeRunResult> InterpretAsync(HttpResponseMessage response, CancellationToken ct)

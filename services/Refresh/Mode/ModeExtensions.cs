@@ -47,8 +47,19 @@ public static class ModeExtensions
                 pipeline
                     .AddRateLimiter(new HttpRateLimiterStrategyOptions
                     {
-                        RateLimiter = args => limiter.AcquireAsync(
-                            args.Context.GetRequestMessage()!, args.Context.CancellationToken),
+                        RateLimiter = async args =>
+                        {
+                            var request = args.Context.GetRequestMessage()!;
+                            var attempts = ModeAttempts.Of(request);
+                            attempts?.Waiting();
+                            var lease = await limiter.AcquireAsync(request, args.Context.CancellationToken);
+                            if (lease.IsAcquired)
+                            {
+                                attempts?.Let();
+                            }
+
+                            return lease;
+                        },
                     })
                     .AddTimeout(options.AttemptTimeout);
             });

@@ -27,10 +27,11 @@ public sealed class ReportRouter
     {
         var job = run.JobId?.Trim();
         var matches = new List<ReportTarget>();
+        var seen = new HashSet<(string, string)>(); // a set, not a scan of the list: thousands of routes are allowed
         foreach (var route in routes)
         {
             if (route.Matches(job, run.EnvironmentId?.Trim(), run.EnvironmentName?.Trim())
-                && !matches.Exists(t => t.Workspace == route.Target.Workspace && t.Report == route.Target.Report))
+                && seen.Add((route.Target.Workspace, route.Target.Report)))
             {
                 matches.Add(route.Target);
             }

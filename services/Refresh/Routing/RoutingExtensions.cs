@@ -11,6 +11,9 @@ public static class RoutingExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<RoutingOptions>, RoutingOptionsValidator>();
+        // From the built configuration, not the builder's: a host (or test host) may add sources after this runs.
+        builder.Services.AddSingleton(services => RouteSources.From(services.GetRequiredService<IConfiguration>()));
+        builder.Services.AddSingleton<IValidateOptions<RoutingOptions>, RouteSourcesValidator>();
         builder.Services.AddSingleton<ReportRouter>();
         builder.Services.AddHostedService<RoutingNotice>();
         return builder;

@@ -1,20 +1,40 @@
+using Microsoft.Extensions.Options;
+
 namespace ModeRefresh.Refresh.Routing;
 
 /// <summary>
-/// Logs how many reports are configured at startup. An empty list is allowed (a staged rollout may start with
-/// none) but every event would then be skipped, which deserves a warning rather than silence.
+/// Logs the route table at startup, one line per route (jobs and environments → workspace/report and parameter
+/// names; parameter values are not logged), and which configuration source it came from. An empty table is
+/// allowed (a staged rollout may start with none) but every event would then be skipped, which deserves a
+/// warning saying where routes go.
 /// </summary>
-internal sealed partial class RoutingNotice(ReportRouter router, ILogger<RoutingNotice> logger) : IHostedService
+internal sealed partial class RoutingNotice(
+    IOptions<RoutingOptions> options, RouteSources sources, ILogger<RoutingNotice> logger) : IHostedService
 {
+    /// <summary>A table this long is already more than anyone reads at start; the rest is counted.</summary>
+    public const int MaxListed = 50;
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        if (router.Count == 0)
+        var value = options.Value;
+        if (value.Reports.Count == 0)
         {
             LogNoReports(logger);
+            return Task.CompletedTask;
         }
-        else
+
+        LogReports(logger, value.Reports.Count, sources.ToString());
+        for (var i = 0; i < Math.Min(MaxListed, value.Reports.Count); i++)
         {
-            LogReports(logger, router.Count);
+            var route = value.Reports[i];
+            LogRoute(logger, i, Jobs(route), Environments(route),
+                (string.IsNullOrWhiteSpace(route.Workspace) ? value.Workspace : route.Workspace)?.Trim() ?? "",
+                route.Report?.Trim() ?? "", Parameters(route));
+        }
+
+        if (value.Reports.Count > MaxListed)
+        {
+            LogMore(logger, value.Reports.Count - MaxListed);
         }
 
         return Task.CompletedTask;
@@ -22,10 +42,31 @@ internal sealed partial class RoutingNotice(ReportRouter router, ILogger<Routing
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "{Count} Mode report route(s) configured")]
-    private static partial void LogReports(ILogger logger, int count);
+    private static string Jobs(ReportRoute route) =>
+        route.Jobs.Any(j => j.Trim() == ReportRouter.AnyJob) ? "every dbt job" : $"dbt job {string.Join(", ", route.Jobs.Select(j => j.Trim()))}";
+
+    private static string Environments(ReportRoute route) =>
+        route.Environments is { Count: > 0 } list ? $"in environment {string.Join(", ", list.Select(e => e.Trim()))}" : "in any environment";
+
+    private static string Parameters(ReportRoute route)
+    {
+        var names = route.Parameters?.GetChildren().Select(c => c.Key).ToList() ?? [];
+        return names.Count == 0 ? "no parameters" : "parameters " + string.Join(", ", names);
+    }
+
+    [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "{Count} Mode report route(s) configured, from {Source}")]
+    private static partial void LogReports(ILogger logger, int count, string source);
+
+    [LoggerMessage(EventId = 202, Level = LogLevel.Information,
+        Message = "Route {Index}: successful runs of {Jobs} {Environments} -> Mode report {Workspace}/{Report} ({Parameters})")]
+    private static partial void LogRoute(ILogger logger, int index, string jobs, string environments, string workspace, string report, string parameters);
+
+    [LoggerMessage(EventId = 203, Level = LogLevel.Information, Message = "... and {Count} more route(s), not listed")]
+    private static partial void LogMore(ILogger logger, int count);
 
     [LoggerMessage(EventId = 201, Level = LogLevel.Warning,
-        Message = "No Mode reports configured (Refresh:Reports is empty): every dbt run will be skipped")]
+        Message = "No Mode report will run: Refresh:Reports is empty, so every dbt run is skipped. Routes go under Refresh:Reports " +
+                  "in appsettings.json, in the JSON file named by REFRESH_CONFIG_FILE, or in environment variables such as " +
+                  "Refresh__Reports__0__Report and Refresh__Reports__0__Jobs__0 (README.md, section Refresh)")]
     private static partial void LogNoReports(ILogger logger);
 }

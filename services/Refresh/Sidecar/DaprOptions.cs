@@ -25,4 +25,11 @@ public sealed class DaprOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00", ErrorMessage = "Dapr:CallTimeout must be between {1} and {2}")]
     public TimeSpan CallTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How often the sidecar is probed in the background (see <see cref="SidecarMonitor"/>); also the start-up
+    /// grace before a missing sidecar is reported.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00", ErrorMessage = "Dapr:ProbeInterval must be between {1} and {2}")]
+    public TimeSpan ProbeInterval { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -1,6 +1,7 @@
 using Dapr;
 using Dapr.Client;
 using ModeRefresh.Contracts;
+using ModeRefresh.Refresh.Hosting;
 using ModeRefresh.Refresh.Idempotency;
 using ModeRefresh.Refresh.Mode;
 using ModeRefresh.Refresh.Routing;
@@ -16,7 +17,7 @@ public sealed partial class ReportRunner(
 {
     public async Task<ReportOutcome> RunAsync(DbtRunEvent evt, ReportTarget target, CancellationToken ct)
     {
-        var runId = evt.Data.RunId!;
+        var runId = evt.Data.RunId!; // normalised by DbtEventReader: trimmed, no control characters
         var key = RunLedger.KeyFor(target, runId);
         Claim claim;
         try
@@ -68,7 +69,7 @@ public sealed partial class ReportRunner(
         {
             case ModeRunResult.Accepted accepted:
                 var token = accepted.Run?.Token;
-                LogAccepted(logger, target.ToString(), runId, token, accepted.Run?.State);
+                LogAccepted(logger, target.ToString(), runId, LogText.Safe(token), LogText.Safe(accepted.Run?.State)); // Mode's text
                 if (!await ledger.CompleteAsync(key, claim, token))
                 {
                     // Still done: answering RETRY would only lead to the duplicate run this record exists to prevent.
@@ -91,12 +92,12 @@ public sealed partial class ReportRunner(
                 return new(target, OutcomeKind.Done, "accepted");
             case ModeRunResult.Permanent permanent:
                 await ledger.FailAsync(key, claim, permanent.Reason);
-                LogPermanent(logger, target.ToString(), runId, permanent.StatusCode, permanent.Reason);
+                LogPermanent(logger, target.ToString(), runId, permanent.StatusCode, LogText.Safe(permanent.Reason));
                 return new(target, OutcomeKind.Permanent, permanent.Reason);
             default:
                 var transient = (ModeRunResult.Transient)result;
                 await ledger.ReleaseAsync(key, claim);
-                LogTransient(logger, target.ToString(), runId, transient.Reason);
+                LogTransient(logger, target.ToString(), runId, LogText.Safe(transient.Reason));
                 return new(target, OutcomeKind.Transient, transient.Reason);
         }
     }

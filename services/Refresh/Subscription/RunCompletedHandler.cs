@@ -1,14 +1,17 @@
 using ModeRefresh.Contracts;
 using ModeRefresh.Refresh.DeadLetters;
+using ModeRefresh.Refresh.Hosting;
 using ModeRefresh.Refresh.Routing;
+using Microsoft.Extensions.Options;
 
 namespace ModeRefresh.Refresh.Subscription;
 
 /// <summary>Turns one delivered dbt run event into Mode report runs and Dapr's answer.</summary>
 public sealed partial class RunCompletedHandler(
     ReportRouter router,
-    ReportRunner runner,
+    ReportSweep sweep,
     DeadLetterStore deadLetters,
+    IOptions<SubscriptionOptions> options,
     ILogger<RunCompletedHandler> logger)
 {
     public async Task<TopicAnswer> HandleAsync(string? cloudEventId, Stream body, CancellationToken ct)
@@ -17,28 +20,29 @@ public sealed partial class RunCompletedHandler(
         var evt = DbtEventReader.TryParse(data, out var error);
         if (evt is null)
         {
-            LogMalformed(logger, cloudEventId ?? "(no id)", error!);
+            LogMalformed(logger, LogText.Safe(cloudEventId ?? "(no id)"), LogText.Safe(error));
             await deadLetters.SaveReasonAsync(cloudEventId, $"malformed event data: {error}");
             return TopicAnswer.Drop;
         }
 
+        // Ids are normalised by the reader (no control characters); the rest is logged through LogText.
         var run = evt.Data;
         if (evt.EventType != DbtEventTypes.RunCompleted)
         {
-            LogSkippedType(logger, evt.EventId, evt.EventType);
+            LogSkippedType(logger, LogText.Safe(evt.EventId), LogText.Safe(evt.EventType));
             return TopicAnswer.Success;
         }
 
         if (run.RunStatusCode != DbtEventTypes.SuccessStatusCode || run.RunStatus != DbtEventTypes.SuccessStatus)
         {
-            LogSkippedStatus(logger, evt.EventId, run.RunId, run.JobId, run.RunStatus, run.RunStatusCode);
+            LogSkippedStatus(logger, LogText.Safe(evt.EventId), LogText.Safe(run.RunId), LogText.Safe(run.JobId), LogText.Safe(run.RunStatus), run.RunStatusCode);
             return TopicAnswer.Success;
         }
 
         if (string.IsNullOrWhiteSpace(run.RunId))
         {
             // Without a run id there is nothing to deduplicate on; running anyway could repeat reports forever.
-            LogMalformed(logger, evt.EventId, "data.runId is missing");
+            LogMalformed(logger, LogText.Safe(evt.EventId), "data.runId is missing");
             await deadLetters.SaveReasonAsync(evt.EventId, "malformed event data: data.runId is missing");
             return TopicAnswer.Drop;
         }
@@ -46,22 +50,21 @@ public sealed partial class RunCompletedHandler(
         var targets = router.Match(run);
         if (targets.Count == 0)
         {
-            LogNoReport(logger, run.JobId ?? "(none)", evt.EventId, run.RunId);
+            LogNoReport(logger, LogText.Safe(run.JobId ?? "(none)"), LogText.Safe(evt.EventId), LogText.Safe(run.RunId));
             return TopicAnswer.Success;
         }
 
-        // In parallel: the rate limiter spaces the Mode calls, and each report settles its own record.
-        var outcomes = await Task.WhenAll(targets.Select(t => runner.RunAsync(evt, t, ct)));
-        var answer = ReportOutcome.Combine(outcomes);
+        var outcome = await sweep.RunAsync(evt, targets, ct);
+        var answer = outcome.Answer;
         if (answer != TopicAnswer.Success)
         {
-            var reason = ReportOutcome.Describe(outcomes);
-            LogNotDone(logger, evt.EventId, run.RunId, answer.Status, reason);
+            var reason = outcome.Describe(options.Value.DeliveryBudget);
+            LogNotDone(logger, LogText.Safe(evt.EventId), LogText.Safe(run.RunId), answer.Status, reason);
             await deadLetters.SaveReasonAsync(evt.EventId, reason);
         }
         else
         {
-            LogDone(logger, evt.EventId, run.RunId, outcomes.Length);
+            LogDone(logger, LogText.Safe(evt.EventId), LogText.Safe(run.RunId), outcome.Total);
         }
 
         return answer;
@@ -75,7 +78,7 @@ public sealed partial class RunCompletedHandler(
 
     [LoggerMessage(EventId = 502, Level = LogLevel.Information,
         Message = "Skipping event {EventId}: dbt run {RunId} of job {JobId} did not succeed (status {RunStatus}, code {RunStatusCode})")]
-    private static partial void LogSkippedStatus(ILogger logger, string eventId, string? runId, string? jobId, string? runStatus, int? runStatusCode);
+    private static partial void LogSkippedStatus(ILogger logger, string eventId, string runId, string jobId, string runStatus, int? runStatusCode);
 
     [LoggerMessage(EventId = 503, Level = LogLevel.Information, Message = "no report configured for job {JobId} (event {EventId}, dbt run {RunId})")]
     private static partial void LogNoReport(ILogger logger, string jobId, string eventId, string runId);

@@ -13,6 +13,8 @@ public static class SubscriptionExtensions
         builder.Services.AddSingleton<IValidateOptions<SubscriptionOptions>, SubscriptionOptionsValidator>();
         builder.Services.AddSingleton<AcceptedRunPublisher>();
         builder.Services.AddTransient<ReportRunner>();
+        builder.Services.AddSingleton<SweepProgressStore>();
+        builder.Services.AddTransient<ReportSweep>();
         builder.Services.AddTransient<RunCompletedHandler>();
         builder.Services.AddExceptionHandler<TopicExceptionHandler>();
         builder.Services.AddProblemDetails();
@@ -21,7 +23,12 @@ public static class SubscriptionExtensions
         return builder;
     }
 
-    /// <summary>Unwraps CloudEvents (structured mode) and forwards the envelope id as a header.</summary>
+    /// <summary>
+    /// Unwraps CloudEvents (structured mode) and forwards the envelope id as a header; the guards around it let an
+    /// unreadable envelope be told apart (see <see cref="EnvelopeGuard"/>).
+    /// </summary>
     public static IApplicationBuilder UseDaprCloudEvents(this IApplicationBuilder app) =>
-        app.UseCloudEvents(CloudEventId.MiddlewareOptions);
+        app.Use(EnvelopeGuard.BeforeAsync)
+            .UseCloudEvents(CloudEventId.MiddlewareOptions)
+            .Use(EnvelopeGuard.AfterAsync);
 }

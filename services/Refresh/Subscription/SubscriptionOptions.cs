@@ -18,4 +18,12 @@ public sealed class SubscriptionOptions
     /// <summary>Where each accepted Mode run is announced (<c>ModeReportRunAccepted</c>).</summary>
     [Required(ErrorMessage = "Subscription:RunsTopic is required")]
     public string RunsTopic { get; set; } = "mode-report-runs";
+
+    /// <summary>
+    /// How long one delivery keeps starting reports; the ones not started by then run on the redelivery that
+    /// RETRY asks for. With Mode:TotalTimeout for the last started ones, keep it under daprd's delivery timeout
+    /// (components/resiliency.yaml: 60 s).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00", ErrorMessage = "Subscription:DeliveryBudget must be between {1} and {2}")]
+    public TimeSpan DeliveryBudget { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -1,19 +1,31 @@
 using System.Net;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
 using ModeRefresh.Refresh.Tests.Support;
+using ModeRefresh.TestSupport;
 
 namespace ModeRefresh.Refresh.Tests.Integration;
 
 public sealed class HealthTests
 {
+    private const string Unreachable = "The Dapr sidecar is not reachable at";
+
+    private static Dictionary<string, string?> FastProbe(params IEnumerable<KeyValuePair<string, string?>>[] more) =>
+        new(RefreshApp.Merge([RefreshApp.Report(0, "r1", "123"), new Dictionary<string, string?> { ["Dapr:ProbeInterval"] = "00:00:00.100" }, .. more]));
+
     [Fact]
-    public async Task Readyz_SidecarUnhealthy_ServiceUnavailableWhileHealthzStaysOk()
+    public async Task Readyz_SidecarUnhealthy_ServiceUnavailableWithReasonWhileHealthzStaysOk()
     {
         await using var app = await RefreshApp.StartAsync(RefreshApp.Report(0, "r1", "123"));
         Assert.Equal(HttpStatusCode.OK, (await app.Client.GetAsync("/readyz", TestContext.Current.CancellationToken)).StatusCode);
 
         app.Sidecar.Healthy = false;
 
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await app.Client.GetAsync("/readyz", TestContext.Current.CancellationToken)).StatusCode);
+        var (status, body) = await ReadyzAsync(app);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+        Assert.Equal("Unhealthy", body["status"]!.GetValue<string>());
+        Assert.Contains($"the Dapr sidecar at {app.Sidecar.HttpEndpoint} is not ready", body["reason"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains("answered 500", body["reason"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, (await app.Client.GetAsync("/healthz", TestContext.Current.CancellationToken)).StatusCode);
     }
 
@@ -32,4 +44,66 @@ public sealed class HealthTests
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await app.Client.GetAsync("/readyz", TestContext.Current.CancellationToken)).StatusCode);
         Assert.Equal("RETRY", await app.DeliverAsync(DbtEvents.Completed()));
     }
+
+    [Fact]
+    public async Task Readyz_SidecarNotRunning_ReasonNamesAddressAndOneErrorHoweverManyProbes()
+    {
+        await using var app = await RefreshApp.StartAsync(FastProbe(new Dictionary<string, string?>
+        {
+            ["DAPR_GRPC_ENDPOINT"] = "http://127.0.0.1:9",
+            ["DAPR_HTTP_ENDPOINT"] = "http://127.0.0.1:9",
+        }));
+        var ct = TestContext.Current.CancellationToken;
+
+        await Eventually.UntilAsync(() => app.Logs.Contains(LogLevel.Error, Unreachable), "the unreachable sidecar is logged", ct,
+            detail: () => Dump(app));
+        for (var i = 0; i < 10; i++)
+        {
+            var (status, body) = await ReadyzAsync(app);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+            Assert.Contains("the Dapr sidecar is not reachable at http://127.0.0.1:9; start it with `dapr run -f .`",
+                body["reason"]!.GetValue<string>(), StringComparison.Ordinal);
+        }
+
+        var errors = app.Logs.Lines.Where(l => l.Level >= LogLevel.Error).ToList();
+        var error = Assert.Single(errors);
+        Assert.Contains($"{Unreachable} http://127.0.0.1:9; start it with `dapr run -f .`", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Sidecar_LostBackAndLostAgain_OneErrorPerLossAndOneLineForTheReturn()
+    {
+        await using var app = await RefreshApp.StartAsync(FastProbe());
+        var ct = TestContext.Current.CancellationToken;
+        await Eventually.UntilAsync(() => app.Logs.Contains(LogLevel.Information, "is ready"), "the sidecar is seen ready", ct);
+
+        await app.Sidecar.StopServingAsync();
+        await Eventually.UntilAsync(() => ErrorCount(app) == 1, "the loss is logged", ct, detail: () => Dump(app));
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await ReadyzAsync(app)).Status);
+        }
+
+        await app.Sidecar.ResumeServingAsync(ct);
+        await Eventually.UntilAsync(async () => (await ReadyzAsync(app)).Status == HttpStatusCode.OK, "ready again", ct);
+        await Eventually.UntilAsync(() => app.Logs.Contains(LogLevel.Information, "is ready again"), "the return is logged", ct);
+        Assert.Equal(1, ErrorCount(app));
+
+        await app.Sidecar.StopServingAsync();
+        await Eventually.UntilAsync(() => ErrorCount(app) == 2, "the second loss is logged", ct, detail: () => Dump(app));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await ReadyzAsync(app)).Status);
+        Assert.Equal(2, ErrorCount(app));
+    }
+
+    internal static async Task<(HttpStatusCode Status, JsonNode Body)> ReadyzAsync(RefreshApp app)
+    {
+        using var response = await app.Client.GetAsync("/readyz", TestContext.Current.CancellationToken);
+        var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        return (response.StatusCode, JsonNode.Parse(text)!);
+    }
+
+    private static int ErrorCount(RefreshApp app) => app.Logs.Lines.Count(l => l.Level >= LogLevel.Error);
+
+    private static string Dump(RefreshApp app) =>
+        string.Join("\n", app.Logs.Lines.Select(l => $"{l.Level} {l.Category}: {l.Message}"));
 }

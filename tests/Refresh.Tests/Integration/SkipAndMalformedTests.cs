@@ -117,4 +117,41 @@ public sealed class SkipAndMalformedTests
         Assert.Equal("SUCCESS", await RefreshApp.AnswerOf(response));
         Assert.Single(app.Mode.Runs);
     }
+
+    [Fact]
+    public async Task Deliver_RunIdWithSurroundingWhitespace_SameRunAsTrimmed()
+    {
+        await using var app = await RefreshApp.StartAsync(RefreshApp.Report(0, "r1", "123"));
+
+        Assert.Equal("SUCCESS", await app.DeliverAsync(DbtEvents.Completed(eventId: "wev_a", runId: " 777 ")));
+        Assert.Equal("SUCCESS", await app.DeliverAsync(DbtEvents.Completed(eventId: "wev_b", runId: "777")));
+
+        Assert.Single(app.Mode.Runs);
+        Assert.NotNull(app.Record("r1", "777"));
+    }
+
+    [Theory]
+    [InlineData("wev_1\nfail: Refresh[1] forged line", "123", "x")]
+    [InlineData("wev_1", "123", "run\r\ninfo: forged")]
+    public async Task Deliver_IdsWithLineBreaks_DropAndNoLogLineCarriesALineBreak(string eventId, string jobId, string runId)
+    {
+        await using var app = await RefreshApp.StartAsync(RefreshApp.Report(0, "r1", "*"));
+
+        Assert.Equal("DROP", await app.DeliverAsync(DbtEvents.Completed(eventId: eventId, jobId: jobId, runId: runId), "ce-forge"));
+
+        Assert.Empty(app.Mode.Calls);
+        Assert.True(app.Logs.Contains(LogLevel.Error, "Dropping event ce-forge: "), string.Join("\n", app.Logs.Lines.Select(l => l.Message)));
+        Assert.DoesNotContain(app.Logs.Lines, l => l.Message.Contains('\n') || l.Message.Contains('\r'));
+    }
+
+    [Fact]
+    public async Task Deliver_SkippedTypeWithLineBreak_LoggedEscaped()
+    {
+        await using var app = await RefreshApp.StartAsync(RefreshApp.Report(0, "r1", "*"));
+
+        Assert.Equal("SUCCESS", await app.DeliverAsync(DbtEvents.Completed(eventType: "job.run.started\nfail: forged")));
+
+        Assert.True(app.Logs.Contains(LogLevel.Information, "type job.run.started\\u000Afail: forged is not job.run.completed"));
+        Assert.DoesNotContain(app.Logs.Lines, l => l.Message.Contains('\n'));
+    }
 }

@@ -83,6 +83,25 @@ internal sealed class RefreshApp : IAsyncDisposable
         return new AggregateException([thrown, .. logged]);
     }
 
+    /// <summary>Like <see cref="StartAsync"/>, but served by Kestrel on a loopback port, for Kestrel's own limits (e.g. 30 MB bodies).</summary>
+    public static async Task<RefreshApp> StartOnKestrelAsync(IReadOnlyDictionary<string, string?> settings)
+    {
+        var sidecar = await StandInSidecar.StartAsync();
+        var mode = await FakeModeServer.StartAsync(Token, Secret);
+        sidecar.SetSecret("secretstore", "MODE_API_TOKEN", Token);
+        sidecar.SetSecret("secretstore", "MODE_API_SECRET", Secret);
+        var all = DefaultSettings(sidecar, mode);
+        foreach (var (key, value) in settings)
+        {
+            all[key] = value;
+        }
+
+        var factory = new Factory(all);
+        factory.UseKestrel(0);
+        factory.StartServer();
+        return new RefreshApp(sidecar, mode, factory);
+    }
+
     public static Dictionary<string, string?> DefaultSettings(StandInSidecar sidecar, FakeModeServer mode) => new()
     {
         ["DAPR_GRPC_ENDPOINT"] = sidecar.GrpcEndpoint,

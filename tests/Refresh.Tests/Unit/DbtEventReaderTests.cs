@@ -45,4 +45,30 @@ public sealed class DbtEventReaderTests
         Assert.Null(evt);
         Assert.False(string.IsNullOrWhiteSpace(error));
     }
+
+    [Fact]
+    public void TryParse_IdsWithSurroundingWhitespace_Trimmed()
+    {
+        var body = Sample.Replace("\"runId\":\"12345\"", "\"runId\":\" 12345\\t\"", StringComparison.Ordinal)
+            .Replace("\"jobId\":\"123\"", "\"jobId\":\" 123 \"", StringComparison.Ordinal)
+            .Replace("\"eventId\":\"wev_2L6ZDoilyiWzKkSA59Gmc2d7FDD\"", "\"eventId\":\"  wev_2L6 \"", StringComparison.Ordinal);
+
+        var evt = DbtEventReader.TryParse(Encoding.UTF8.GetBytes(body), out var error);
+
+        Assert.Null(error);
+        Assert.Equal(("wev_2L6", "123", "12345"), (evt!.EventId, evt.Data.JobId, evt.Data.RunId));
+    }
+
+    [Theory]
+    [InlineData("\"eventId\":\"wev_2L6ZDoilyiWzKkSA59Gmc2d7FDD\"", "\"eventId\":\"wev_1\\nfail: forged\"", "eventId contains a control character")]
+    [InlineData("\"runId\":\"12345\"", "\"runId\":\"123\\u001b[31m45\"", "data.runId contains a control character")]
+    [InlineData("\"jobId\":\"123\"", "\"jobId\":\"12\\r3\"", "data.jobId contains a control character")]
+    [InlineData("\"eventId\":\"wev_2L6ZDoilyiWzKkSA59Gmc2d7FDD\"", "\"eventId\":\"   \"", "eventId is empty")]
+    public void TryParse_IdWithControlCharacterOrEmpty_NullWithReasonNamingTheField(string original, string replacement, string expected)
+    {
+        var evt = DbtEventReader.TryParse(Encoding.UTF8.GetBytes(Sample.Replace(original, replacement, StringComparison.Ordinal)), out var error);
+
+        Assert.Null(evt);
+        Assert.Equal(expected, error);
+    }
 }

@@ -222,6 +222,32 @@ public sealed class StandInSidecar : IAsyncDisposable
 
     internal bool RefusesAnyBulkEntry => _refuseBulkEntry is not null;
 
+    /// <summary>
+    /// A sidecar outage: both ports stop listening (state, secrets and recordings are kept) until
+    /// <see cref="ResumeServingAsync"/> listens on the same ports again, as a restarted daprd would.
+    /// </summary>
+    public async Task StopServingAsync()
+    {
+        if (_app is null)
+        {
+            return;
+        }
+
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        await _app.StopAsync(patience.Token);
+        await _app.DisposeAsync();
+        _app = null;
+    }
+
+    /// <summary>Listens again on the ports of the first start (see <see cref="StopServingAsync"/>).</summary>
+    public async Task ResumeServingAsync(CancellationToken ct = default)
+    {
+        if (_app is null)
+        {
+            await StartHostAsync(ct, new Uri(GrpcEndpoint).Port, _httpPort);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1)
@@ -247,7 +273,7 @@ public sealed class StandInSidecar : IAsyncDisposable
         }
     }
 
-    private async Task StartHostAsync(CancellationToken ct)
+    private async Task StartHostAsync(CancellationToken ct, int grpcPort = 0, int httpPort = 0)
     {
         // Empty builder: no appsettings file watchers (inotify instances run out when many tests start hosts),
         // no environment-driven URLs, no log noise in test output.
@@ -259,8 +285,8 @@ public sealed class StandInSidecar : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             // daprd's gRPC port speaks HTTP/2 without TLS (prior knowledge); its HTTP port speaks HTTP/1.1.
-            kestrel.Listen(IPAddress.Loopback, 0, o => (grpc = o).Protocols = HttpProtocols.Http2);
-            kestrel.Listen(IPAddress.Loopback, 0, o => (http = o).Protocols = HttpProtocols.Http1);
+            kestrel.Listen(IPAddress.Loopback, grpcPort, o => (grpc = o).Protocols = HttpProtocols.Http2);
+            kestrel.Listen(IPAddress.Loopback, httpPort, o => (http = o).Protocols = HttpProtocols.Http1);
         });
         builder.Services.AddSingleton(this);
         builder.Services.AddSingleton<StandInDaprService>();
