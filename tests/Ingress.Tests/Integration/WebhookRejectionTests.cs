@@ -93,6 +93,39 @@ public sealed class WebhookRejectionTests
     }
 
     [Fact]
+    public async Task Post_SignedEventIdWithALineBreak_400AndNoForgedLogLine()
+    {
+        var (sidecar, app) = await IngressApp.StartAsync();
+        await using var _ = sidecar;
+        using var __ = app;
+        var body = Samples.CompletedSuccess("wev_1\\ninfo: ModeRefresh.Ingress[1] Published forged event");
+
+        var response = await app.CreateClient().PostSignedAsync(body, "k3y-one");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var answer = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+        Assert.Equal("field eventId must not contain control characters or line breaks", answer.GetProperty("error").GetString());
+        Assert.Empty(sidecar.Published);
+        Assert.DoesNotContain(app.Logs, l => l.Message.Contains('\n', StringComparison.Ordinal) || l.Message.Contains("forged", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Post_IdsWithWhiteSpaceAround_PublishedTrimmed()
+    {
+        var (sidecar, app) = await IngressApp.StartAsync();
+        await using var _ = sidecar;
+        using var __ = app;
+        var body = Samples.CompletedSuccess(" wev_trim ", jobId: " 123 ", runId: "\\t777 ");
+
+        Assert.Equal(HttpStatusCode.Accepted, (await app.CreateClient().PostSignedAsync(body, "k3y-one")).StatusCode);
+
+        var published = Assert.Single(sidecar.Published);
+        var evt = JsonSerializer.Deserialize(published.Data, ModeRefresh.Contracts.ContractsJsonContext.Default.DbtRunEvent)!;
+        Assert.Equal(("wev_trim", "123", "777"), (evt.EventId, evt.Data.JobId, evt.Data.RunId));
+        Assert.Equal(("wev_trim", "777", "123"), (published.Metadata["cloudevent.id"], published.Metadata["cloudevent.subject"], published.Metadata["partitionKey"]));
+    }
+
+    [Fact]
     public async Task Post_ForgedFlood_OneWarningAndNoSecretsInLogs()
     {
         var (sidecar, app) = await IngressApp.StartAsync(keys: "k3y-one,rotated-key-two");
