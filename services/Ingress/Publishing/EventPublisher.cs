@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using System.Threading.Channels;
 using Dapr.Client.Autogen.Grpc.v1;
 using Google.Protobuf;
@@ -16,13 +17,20 @@ namespace ModeRefresh.Ingress.Publishing;
 public sealed class EventPublisher(SidecarPublishApi api, IOptions<IngressOptions> options, TimeProvider time,
     ILogger<EventPublisher> logger) : IHostedService
 {
+    /// <summary>
+    /// The contract's own serialisation (camelCase, nulls left out), escaping only what JSON needs: the published event
+    /// stays about the size of the webhook, whatever characters it carries.
+    /// </summary>
+    internal static readonly JsonTypeInfo<DbtRunEvent> PublishedJson = (JsonTypeInfo<DbtRunEvent>)
+        new JsonSerializerOptions(ContractsJsonContext.Default.Options) { Encoder = MinimalJsonEncoder.Instance }.GetTypeInfo(typeof(DbtRunEvent));
+
     private readonly Channel<PendingPublish> _queue = Channel.CreateUnbounded<PendingPublish>();
     private Task _senders = Task.CompletedTask;
 
     /// <summary>Returns once the sidecar accepted the event, or why it did not within <see cref="IngressOptions.PublishTimeout"/>.</summary>
     public async Task<PublishOutcome> PublishAsync(string topic, DbtRunEvent evt, CancellationToken ct)
     {
-        var data = JsonSerializer.SerializeToUtf8Bytes(evt, ContractsJsonContext.Default.DbtRunEvent);
+        var data = JsonSerializer.SerializeToUtf8Bytes(evt, PublishedJson);
         // The array is ours alone and never changed again, so protobuf may wrap it instead of copying it.
         var entry = new BulkPublishRequestEntry { Event = UnsafeByteOperations.UnsafeWrap(data), ContentType = "application/json" };
         AddMetadata(entry.Metadata, evt);
