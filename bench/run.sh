@@ -144,7 +144,7 @@ if [[ "${BENCH_AOT:-1}" == 1 && -z "${BENCH_AOT_DIR:-}" ]]; then
   fi
   mkdir -p "$WORK/aotsrc/services"
   cp "$ROOT/Directory.Build.props" "$ROOT/Directory.Packages.props" "$ROOT/global.json" "$ROOT/.editorconfig" "$WORK/aotsrc/"
-  cp -r "$ROOT/services/Ingress" "$ROOT/services/Contracts" "$WORK/aotsrc/services/"
+  cp -r "$ROOT/services/Ingress" "$ROOT/services/Contracts" "$ROOT/services/ServiceDefaults" "$WORK/aotsrc/services/"
   rm -rf "$WORK"/aotsrc/services/*/bin "$WORK"/aotsrc/services/*/obj
   # Warnings stay warnings here (TreatWarningsAsErrors=false) so that the result can be measured; they are listed below.
   if dotnet publish "$WORK/aotsrc/services/Ingress" -c Release --use-current-runtime -p:PublishAot=true -p:TreatWarningsAsErrors=false \

@@ -12,8 +12,9 @@ public static class IngressServiceCollectionExtensions
         builder.Services.AddOptions<IngressOptions>()
             .BindConfiguration(IngressOptions.SectionName)
             .ValidateOnStart();
-        // The source-generated validator of the same data annotations (ValidateDataAnnotations needs reflection: IL2026).
-        builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<IngressOptions>, IngressOptionsValidator>();
+        // The source-generated validator of the same data annotations (ValidateDataAnnotations needs reflection: IL2026),
+        // its failures naming the configuration keys.
+        builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<IngressOptions>, IngressOptionsKeyValidator>();
         builder.Services.TryAddSingleton(TimeProvider.System);
         // The SDK finds the sidecar through DAPR_GRPC_ENDPOINT / DAPR_HTTP_ENDPOINT and sends DAPR_API_TOKEN.
         builder.Services.AddDaprClient();
