@@ -164,6 +164,24 @@ public sealed class StandInSidecar : IAsyncDisposable
 
     internal bool RefusesAnyBulkEntry => _refuseBulkEntry is not null;
 
+    /// <summary>
+    /// Stops serving, as a daprd whose process ended: both ports close and open connections drop. What it holds
+    /// (secrets, state, records, faults) stays for <see cref="ResumeServingAsync"/>. Deliveries to an app channel go on.
+    /// </summary>
+    public async Task StopServingAsync()
+    {
+        if (_app is not { } app) return;
+        _app = null;
+        // A call hanging on a fault is cut off after this, as a dying process would cut it.
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        await app.StopAsync(patience.Token);
+        await app.DisposeAsync();
+    }
+
+    /// <summary>Serves again on the same two ports after <see cref="StopServingAsync"/>, as a restarted daprd at the same address.</summary>
+    public Task ResumeServingAsync(CancellationToken ct = default) =>
+        _app is not null ? Task.CompletedTask : StartHostAsync(ct, new Uri(GrpcEndpoint).Port, _httpPort);
+
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1)
@@ -184,7 +202,7 @@ public sealed class StandInSidecar : IAsyncDisposable
         _stopping.Dispose();
     }
 
-    private async Task StartHostAsync(CancellationToken ct)
+    private async Task StartHostAsync(CancellationToken ct, int grpcPort = 0, int httpPort = 0)
     {
         // Empty builder: no appsettings file watchers (inotify instances run out when many tests start hosts),
         // no environment-driven URLs, no log noise in test output.
@@ -196,8 +214,8 @@ public sealed class StandInSidecar : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             // daprd's gRPC port speaks HTTP/2 without TLS (prior knowledge); its HTTP port speaks HTTP/1.1.
-            kestrel.Listen(IPAddress.Loopback, 0, o => (grpc = o).Protocols = HttpProtocols.Http2);
-            kestrel.Listen(IPAddress.Loopback, 0, o => (http = o).Protocols = HttpProtocols.Http1);
+            kestrel.Listen(IPAddress.Loopback, grpcPort, o => (grpc = o).Protocols = HttpProtocols.Http2);
+            kestrel.Listen(IPAddress.Loopback, httpPort, o => (http = o).Protocols = HttpProtocols.Http1);
         });
         builder.Services.AddSingleton(this);
         builder.Services.AddSingleton<StandInDaprService>();
