@@ -15,8 +15,8 @@ internal static partial class IngressLog
     [LoggerMessage(4, LogLevel.Debug, "Webhook refused with {Status}: {Reason}")]
     public static partial void WebhookRejected(ILogger logger, int status, string reason);
 
-    [LoggerMessage(5, LogLevel.Warning, "{Count} webhooks refused in the last {Interval} (see metric moderefresh.ingress.webhooks.rejected)")]
-    public static partial void RejectionsSummary(ILogger logger, long count, TimeSpan interval);
+    [LoggerMessage(5, LogLevel.Warning, "{Count} webhooks refused in the last {Interval}: {Reasons} (see metric moderefresh.ingress.webhooks.rejected)")]
+    public static partial void RejectionsSummary(ILogger logger, long count, TimeSpan interval, string reasons);
 
     [LoggerMessage(6, LogLevel.Information, "Loaded {Count} webhook key(s) from secret {SecretName} in store {Store}")]
     public static partial void KeysLoaded(ILogger logger, int count, string store, string secretName);

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 
 namespace ModeRefresh.Ingress.Tests.Integration;
 
@@ -128,7 +129,8 @@ public sealed class WebhookRejectionTests
     [Fact]
     public async Task Post_ForgedFlood_OneWarningAndNoSecretsInLogs()
     {
-        var (sidecar, app) = await IngressApp.StartAsync(keys: "k3y-one,rotated-key-two");
+        var time = new FakeTimeProvider(Start);
+        var (sidecar, app) = await IngressApp.StartAsync(keys: "k3y-one,rotated-key-two", time: time);
         await using var _ = sidecar;
         using var __ = app;
         var client = app.CreateClient();
@@ -139,8 +141,9 @@ public sealed class WebhookRejectionTests
             Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         }
         Assert.Equal(HttpStatusCode.Accepted, (await client.PostSignedAsync(Valid, "rotated-key-two")).StatusCode);
+        time.Advance(TimeSpan.FromMinutes(1));
 
-        var ingressLogs = app.Logs.Where(l => l.Category.StartsWith("ModeRefresh", StringComparison.Ordinal)).ToArray();
+        var ingressLogs = IngressLogs(app);
         Assert.Single(ingressLogs, l => l.Level == LogLevel.Warning && l.Message.Contains("refused", StringComparison.Ordinal));
         Assert.Equal(40, ingressLogs.Count(l => l.Level == LogLevel.Debug && l.Message.Contains("invalid signature", StringComparison.Ordinal)));
         foreach (var secret in new[] { "k3y-one", "rotated-key-two", ValidSignature, Samples.Sign(Valid, "rotated-key-two"), Samples.Sign(Valid, "forger-3") })
@@ -148,6 +151,63 @@ public sealed class WebhookRejectionTests
             Assert.DoesNotContain(app.Logs, l => l.Message.Contains(secret, StringComparison.OrdinalIgnoreCase));
         }
     }
+
+    [Fact]
+    public async Task Post_500Forgeries_SummaryCountsAllOfThemAtTheIntervalWithoutAnotherRequest()
+    {
+        var time = new FakeTimeProvider(Start);
+        var (sidecar, app) = await IngressApp.StartAsync(time: time);
+        await using var _ = sidecar;
+        using var __ = app;
+        var client = app.CreateClient();
+
+        for (var i = 0; i < 500; i++)
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await client.PostWebhookAsync(Encoding.UTF8.GetBytes(Valid), Samples.Sign(Valid, "forger"))).StatusCode);
+        }
+
+        Assert.Empty(Summaries(app)); // nothing per request, not even for the first one
+        time.Advance(TimeSpan.FromSeconds(59));
+        Assert.Empty(Summaries(app));
+        time.Advance(TimeSpan.FromSeconds(1));
+        var summary = Assert.Single(Summaries(app));
+        Assert.StartsWith("500 webhooks refused in the last 00:01:00: 500 × invalid signature", summary, StringComparison.Ordinal);
+
+        // A window with nothing refused writes nothing; the next refusal opens a new window of its own.
+        time.Advance(TimeSpan.FromMinutes(5));
+        Assert.Single(Summaries(app));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.PostWebhookAsync("{}"u8.ToArray(), null)).StatusCode);
+        time.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(2, Summaries(app).Count);
+        Assert.StartsWith("1 webhooks refused in the last 00:01:00: 1 × missing signature", Summaries(app)[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Post_MixedRefusals_OneSummaryWithEachReasonCounted()
+    {
+        var time = new FakeTimeProvider(Start);
+        var (sidecar, app) = await IngressApp.StartAsync(time: time);
+        await using var _ = sidecar;
+        using var __ = app;
+        var client = app.CreateClient();
+
+        for (var i = 0; i < 3; i++) await client.PostWebhookAsync(Encoding.UTF8.GetBytes(Valid), Samples.Sign(Valid, "forger"));
+        for (var i = 0; i < 2; i++) await client.PostWebhookAsync("{not json"u8.ToArray(), Samples.Sign("{not json", "k3y-one"));
+        await client.PostWebhookAsync(new byte[70_000], null);
+        time.Advance(TimeSpan.FromMinutes(1));
+
+        var summary = Assert.Single(Summaries(app));
+        Assert.StartsWith("6 webhooks refused in the last 00:01:00: 3 × invalid signature, 2 × malformed JSON, 1 × body too large", summary, StringComparison.Ordinal);
+    }
+
+    private static readonly DateTimeOffset Start = DateTimeOffset.Parse("2026-11-27T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
+
+    private static (LogLevel Level, string Category, string Message)[] IngressLogs(IngressApp app) =>
+        app.Logs.Where(l => l.Category.StartsWith("ModeRefresh", StringComparison.Ordinal)).ToArray();
+
+    private static List<string> Summaries(IngressApp app) =>
+        IngressLogs(app).Where(l => l.Level == LogLevel.Warning && l.Message.Contains("webhooks refused", StringComparison.Ordinal))
+            .Select(l => l.Message).ToList();
 
     // Pads inside a JSON string field so the body stays valid JSON of exactly `size` bytes.
     private static byte[] Padded(string json, int size)
