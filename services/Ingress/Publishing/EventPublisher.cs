@@ -5,6 +5,7 @@ using Dapr.Client.Autogen.Grpc.v1;
 using Google.Protobuf;
 using Microsoft.Extensions.Options;
 using ModeRefresh.Contracts;
+using ModeRefresh.Ingress.Sidecar;
 
 namespace ModeRefresh.Ingress.Publishing;
 
@@ -14,8 +15,8 @@ namespace ModeRefresh.Ingress.Publishing;
 /// alone goes out at once, and a burst costs one sidecar call per batch instead of one per webhook. Each webhook
 /// still waits for its own event's result.
 /// </summary>
-public sealed class EventPublisher(SidecarPublishApi api, IOptions<IngressOptions> options, TimeProvider time,
-    ILogger<EventPublisher> logger) : IHostedService
+public sealed class EventPublisher(SidecarPublishApi api, IOptions<IngressOptions> options, SidecarReachability reachability,
+    TimeProvider time, ILogger<EventPublisher> logger) : IHostedService
 {
     /// <summary>
     /// The contract's own serialisation (camelCase, nulls left out), escaping only what JSON needs: the published event
@@ -67,7 +68,7 @@ public sealed class EventPublisher(SidecarPublishApi api, IOptions<IngressOption
     public Task StartAsync(CancellationToken cancellationToken)
     {
         var o = options.Value;
-        var sender = new PublishBatchSender(api, o, time, logger);
+        var sender = new PublishBatchSender(api, o, reachability, time, logger);
         _senders = Task.WhenAll(Enumerable.Range(0, o.PublishConcurrency).Select(_ => Task.Run(() => sender.RunAsync(_queue.Reader))));
         return Task.CompletedTask;
     }

@@ -13,6 +13,7 @@ public sealed class StartupErrorTests
     [Theory]
     [InlineData("Ingress", "Ingress__MaxBodyBytes", "10", "Ingress:MaxBodyBytes (env Ingress__MaxBodyBytes) must be between 1024 and 16777216")]
     [InlineData("Ingress", "Ingress__PublishTimeout", "soon", "'Ingress:PublishTimeout' (env Ingress__PublishTimeout)")]
+    [InlineData("Ingress", "DAPR_GRPC_ENDPOINT", "unix:///tmp/dapr.sock", "DAPR_GRPC_ENDPOINT (or DAPR_GRPC_PORT) must be an http:// or https:// address")]
     [InlineData("Refresh", "Mode__BaseUrl", "app.mode.com", "Mode:BaseUrl (env Mode__BaseUrl) must be an absolute http(s) URL")]
     [InlineData("Refresh", "Idempotency__RecordTtl", "00:00:00", "Idempotency:RecordTtl (env Idempotency__RecordTtl) must be at least 00:00:01")]
     public async Task Start_BadSetting_Exit1AndOneStderrLineNamingTheKey(string service, string variable, string value, string expected)

@@ -15,6 +15,8 @@ public sealed class StartupTests
     [InlineData("Ingress:KeyRefreshInterval", "00:00:00", "Ingress:KeyRefreshInterval must be between 00:00:01 and 1.00:00:00.")]
     [InlineData("Ingress:PublishConcurrency", "0", "Ingress:PublishConcurrency must be between 1 and 64.")]
     [InlineData("Ingress:PublishBatchSize", "1001", "Ingress:PublishBatchSize must be between 1 and 1000.")]
+    [InlineData("DAPR_GRPC_ENDPOINT", "unix:///tmp/dapr.sock", "DAPR_GRPC_ENDPOINT (or DAPR_GRPC_PORT) must be an http:// or https:// address")]
+    [InlineData("DAPR_HTTP_ENDPOINT", "localhost", "DAPR_HTTP_ENDPOINT (or DAPR_HTTP_PORT) must be an http:// or https:// address")]
     public void Start_InvalidSetting_FailsNamingTheKeyNotTheProperty(string key, string value, string failure)
     {
         using var app = new IngressApp("http://127.0.0.1:1", "http://127.0.0.1:1", new Dictionary<string, string?> { [key] = value });

@@ -200,6 +200,53 @@ public sealed class WebhookRejectionTests
         Assert.StartsWith("6 webhooks refused in the last 00:01:00: 3 × invalid signature, 2 × malformed JSON, 1 × body too large", summary, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Post_300WithNoKeyInTheStore_BoundedLogAndAnExactSummary()
+    {
+        var time = new FakeTimeProvider(Start);
+        var (sidecar, app) = await IngressApp.StartAsync(keys: null, time: time);
+        await using var _ = sidecar;
+        using var __ = app;
+        var client = app.CreateClient();
+
+        for (var i = 0; i < 300; i++)
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.PostSignedAsync(Valid, "k3y-one")).StatusCode);
+        }
+        time.Advance(TimeSpan.FromMinutes(1));
+
+        // One line for why there is no key (the failed read), one summary; nothing per request.
+        var warnings = IngressLogs(app).Where(l => l.Level >= LogLevel.Warning).Select(l => l.Message).ToList();
+        Assert.True(warnings.Count <= 2, string.Join("\n", warnings));
+        Assert.Single(warnings, w => w.Contains("DBT_WEBHOOK_KEY", StringComparison.Ordinal) && w.Contains("failed", StringComparison.Ordinal));
+        var summary = Assert.Single(Summaries(app));
+        Assert.StartsWith("300 webhooks refused in the last 00:01:00: 300 × no webhook key available", summary, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Post_300WithTheSidecarNeverThere_OneErrorNamingTheAddressAndAnExactSummary()
+    {
+        var time = new FakeTimeProvider(Start);
+        using var app = new IngressApp("http://127.0.0.1:1", "http://127.0.0.1:1", time: time);
+        var client = app.CreateClient();
+
+        for (var i = 0; i < 300; i++)
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.PostSignedAsync(Valid, "k3y-one")).StatusCode);
+            // The key store re-reads a cold cache at most once a second: let it, so the reads fail again and again.
+            if (i % 100 == 99) time.Advance(TimeSpan.FromSeconds(2));
+        }
+        time.Advance(TimeSpan.FromMinutes(1));
+
+        var loud = IngressLogs(app).Where(l => l.Level >= LogLevel.Warning).Select(l => l.Message).ToList();
+        var error = Assert.Single(loud, l => l.Contains("not reachable", StringComparison.Ordinal));
+        Assert.Contains("http://127.0.0.1:1/", error, StringComparison.Ordinal);
+        Assert.Contains("dapr run -f .", error, StringComparison.Ordinal);
+        Assert.Contains("Connection refused", error, StringComparison.Ordinal);
+        Assert.Equal(2, loud.Count); // the error and the summary
+        Assert.StartsWith("300 webhooks refused in the last 00:01:00: 300 × no webhook key available", Assert.Single(Summaries(app)), StringComparison.Ordinal);
+    }
+
     private static readonly DateTimeOffset Start = DateTimeOffset.Parse("2026-11-27T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
 
     private static (LogLevel Level, string Category, string Message)[] IngressLogs(IngressApp app) =>
