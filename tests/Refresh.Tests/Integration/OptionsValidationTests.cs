@@ -13,6 +13,7 @@ public sealed class OptionsValidationTests
         { "Refresh:Reports:0:Jobs:0", " ", "Refresh:Reports:0:Jobs:0 is empty" },
         { "Refresh:Workspace", null, "Refresh:Reports:0:Workspace is required when Refresh:Workspace is not set" },
         { "Refresh:Reports:0:Parameters", "oops", "Refresh:Reports:0:Parameters must be an object" },
+        { "Refresh:Reports:0:Parameters:run", "{run_id}", "Refresh:Reports:0:Parameters uses unknown placeholder {run_id}" },
         { "Mode:BaseUrl", "app.mode.com", "Mode:BaseUrl must be an absolute http(s) URL" },
         { "Mode:RequestsPerSecond", "0", "Mode:RequestsPerSecond must be between 1 and 1000" },
         { "Mode:AttemptTimeout", "00:01:00", "Mode:AttemptTimeout must not exceed Mode:TotalTimeout" },
