@@ -7,6 +7,7 @@ using ModeRefresh.Refresh.Mode;
 using ModeRefresh.Refresh.Routing;
 using ModeRefresh.Refresh.Sidecar;
 using ModeRefresh.Refresh.Subscription;
+using ModeRefresh.Refresh.Tracking;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -18,6 +19,7 @@ builder.AddModeClient();
 builder.AddIdempotency();
 builder.AddDeadLetters();
 builder.AddDbtRunSubscription();
+builder.AddRunTracking();
 builder.AddHealth();
 
 var app = builder.Build();
@@ -30,6 +32,7 @@ app.UseDaprCloudEvents(); // after auth: an unauthenticated body is never parsed
 
 app.MapDbtRunSubscription();
 app.MapDeadLetters();
+app.MapRunTracking();
 app.MapHealth();
 
 app.Run();
