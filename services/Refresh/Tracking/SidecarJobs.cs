@@ -22,12 +22,10 @@ public sealed class SidecarJobs : IDisposable
     private readonly Autogen.Dapr.DaprClient _client;
     private readonly Metadata? _headers;
     private readonly IOptions<DaprOptions> _options;
-    private readonly TimeProvider _time;
 
-    public SidecarJobs(IConfiguration configuration, IOptions<DaprOptions> options, TimeProvider time)
+    public SidecarJobs(IConfiguration configuration, IOptions<DaprOptions> options)
     {
         _options = options;
-        _time = time;
         _channel = GrpcChannel.ForAddress(Dapr.DaprDefaults.GetDefaultGrpcEndpoint(configuration), SidecarChannel.Options());
         _client = new Autogen.Dapr.DaprClient(_channel);
         var token = Dapr.DaprDefaults.GetDefaultDaprApiToken(configuration);
@@ -55,7 +53,8 @@ public sealed class SidecarJobs : IDisposable
                 Constant = new Autogen.JobFailurePolicyConstant { Interval = Duration.FromTimeSpan(retryInterval), MaxRetries = maxRetries },
             },
         };
-        var deadline = _time.GetUtcNow().UtcDateTime + _options.Value.CallTimeout;
+        // gRPC deadlines are wall-clock times, whatever clock the service runs on.
+        var deadline = DateTime.UtcNow + _options.Value.CallTimeout;
         await _client.ScheduleJobAsync(new Autogen.ScheduleJobRequest { Job = job, Overwrite = overwrite },
             new CallOptions(_headers, deadline: deadline, cancellationToken: ct));
     }
