@@ -10,4 +10,5 @@ namespace ModeRefresh.Contracts;
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(DbtRunEvent))]
 [JsonSerializable(typeof(ModeReportRunAccepted))]
+[JsonSerializable(typeof(ModeReportRunFinished))]
 public sealed partial class ContractsJsonContext : JsonSerializerContext;

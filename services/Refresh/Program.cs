@@ -7,6 +7,7 @@ using ModeRefresh.Refresh.Mode;
 using ModeRefresh.Refresh.Routing;
 using ModeRefresh.Refresh.Sidecar;
 using ModeRefresh.Refresh.Subscription;
+using ModeRefresh.Refresh.Tracking;
 using ModeRefresh.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -19,6 +20,7 @@ builder.AddModeClient();
 builder.AddIdempotency();
 builder.AddDeadLetters();
 builder.AddDbtRunSubscription();
+builder.AddRunTracking();
 builder.AddHealth();
 
 var app = builder.Build();
@@ -31,6 +33,7 @@ app.UseDaprCloudEvents(); // after auth: an unauthenticated body is never parsed
 
 app.MapDbtRunSubscription();
 app.MapDeadLetters();
+app.MapRunTracking();
 app.MapHealth();
 
 // A bad setting: one line on stderr naming its key, and exit code 1.

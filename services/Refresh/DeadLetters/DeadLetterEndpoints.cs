@@ -24,6 +24,8 @@ public static class DeadLetterEndpoints
             .RequireAppApiToken();
         app.MapGet(ListRoute, ListAsync).RequireAppApiToken();
         app.MapGet(ListRoute + "/{id}", GetAsync).RequireAppApiToken();
+        app.MapPost(ListRoute + "/{id}/replay", ReplayAsync).RequireAppApiToken();
+        app.MapDelete(ListRoute + "/{id}", DeleteAsync).RequireAppApiToken();
         return app;
     }
 
@@ -51,11 +53,50 @@ public static class DeadLetterEndpoints
         {
             return await store.GetAsync(id, ct) is { } entry
                 ? TypedResults.Ok(entry)
-                : TypedResults.NotFound(new ProblemDetails { Title = "No dead letter with this id is listed.", Status = StatusCodes.Status404NotFound });
+                : NotListed();
         }
         catch (DaprException)
         {
             return TypedResults.Problem("The state store is unavailable.", statusCode: StatusCodes.Status503ServiceUnavailable);
         }
     }
+
+    private static async Task<Results<Accepted<ReplayAnswer>, NotFound<ProblemDetails>, Conflict<ProblemDetails>, ProblemHttpResult>> ReplayAsync(
+        string id, DeadLetterReplay replay, CancellationToken ct)
+    {
+        try
+        {
+            return await replay.ReplayAsync(id, ct) switch
+            {
+                DeadLetterReplay.Result.Replayed r => TypedResults.Accepted((string?)null, r.Answer),
+                DeadLetterReplay.Result.NotReplayable n => TypedResults.Conflict(new ProblemDetails
+                {
+                    Title = "This dead letter cannot be replayed.", Detail = n.Reason, Status = StatusCodes.Status409Conflict,
+                }),
+                _ => NotListed(),
+            };
+        }
+        catch (DaprException)
+        {
+            return TypedResults.Problem("The state store or pub/sub is unavailable; nothing was published. Try again.",
+                statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+    }
+
+    /// <summary>204 whether or not it was listed: deleting is idempotent, and a repeated call must not look like a failure.</summary>
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string id, DeadLetterStore store, CancellationToken ct)
+    {
+        try
+        {
+            await store.DeleteAsync(id, ct);
+            return TypedResults.NoContent();
+        }
+        catch (DaprException)
+        {
+            return TypedResults.Problem("The state store is unavailable.", statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+    }
+
+    private static NotFound<ProblemDetails> NotListed() =>
+        TypedResults.NotFound(new ProblemDetails { Title = "No dead letter with this id is listed.", Status = StatusCodes.Status404NotFound });
 }

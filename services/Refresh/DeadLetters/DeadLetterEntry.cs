@@ -33,6 +33,12 @@ public sealed record DeadLetterEntry
     /// <summary>The event data as text, when it was not JSON or was cut (only in <c>/deadletters/{id}</c>).</summary>
     public string? RawPayload { get; init; }
 
+    /// <summary>When <c>POST /deadletters/{id}/replay</c> last published it again; null when never replayed.</summary>
+    public DateTimeOffset? ReplayedAt { get; init; }
+
+    /// <summary>How often it was replayed.</summary>
+    public int? Replays { get; init; }
+
     [JsonIgnore]
     public string Identity => CloudEventId ?? EventId ?? string.Empty;
 }
@@ -41,4 +47,5 @@ public sealed record DeadLetterEntry
 [JsonSerializable(typeof(List<DeadLetterEntry>))]
 [JsonSerializable(typeof(IReadOnlyList<DeadLetterEntry>))]
 [JsonSerializable(typeof(DeadLetterEntry))]
+[JsonSerializable(typeof(ReplayAnswer))]
 internal sealed partial class DeadLetterJsonContext : JsonSerializerContext;

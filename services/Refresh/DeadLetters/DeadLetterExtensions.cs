@@ -10,6 +10,7 @@ public static class DeadLetterExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<DeadLetterStore>();
         builder.Services.AddTransient<DeadLetterHandler>();
+        builder.Services.AddTransient<DeadLetterReplay>();
         builder.Services.ConfigureHttpJsonOptions(o =>
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, DeadLetterJsonContext.Default));
         return builder;

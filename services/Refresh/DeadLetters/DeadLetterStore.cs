@@ -210,9 +210,17 @@ public sealed partial class DeadLetterStore
     private async Task<bool> TryAppendOnceAsync(Round round, CancellationToken ct)
     {
         var (entries, etag) = await ReadListAsync(ct);
-        if (entries.Any(e => e.Id == round.Entry.Id))
+        var listed = entries.FindIndex(e => e.Id == round.Entry.Id);
+        if (listed >= 0 && entries[listed].ReplayedAt is null)
         {
             return true; // redelivered dead letter
+        }
+
+        if (listed >= 0)
+        {
+            // Replayed and given up again: the entry moves to the end with the new reason, its replay count kept.
+            round.Replace(entries[listed].Replays);
+            entries.RemoveAt(listed);
         }
 
         if (!round.DataSaved)
@@ -356,11 +364,61 @@ public sealed partial class DeadLetterStore
         return end;
     }
 
+    /// <summary>
+    /// Marks a listed dead letter as replayed (so that its next dead-lettering is listed with its new reason rather
+    /// than taken for a redelivery). The entry as it was, or null when it is not listed.
+    /// </summary>
+    /// <exception cref="DaprException">The state store could not be used.</exception>
+    public Task<DeadLetterEntry?> MarkReplayedAsync(string id, DateTimeOffset at, CancellationToken ct) =>
+        ChangeAsync(id, e => e with { ReplayedAt = at, Replays = (e.Replays ?? 0) + 1 }, ct);
+
+    /// <summary>Removes a dead letter and its data; false when it was not listed (nothing to do).</summary>
+    /// <exception cref="DaprException">The state store could not be used.</exception>
+    public async Task<bool> DeleteAsync(string id, CancellationToken ct)
+    {
+        var removed = await ChangeAsync(id, null, ct);
+        // Deleted even when not listed: data left behind by an earlier delete whose list write won but data delete failed.
+        await Sidecar.WithDeadline(t => _dapr.DeleteStateAsync(Store, PayloadKey(id), cancellationToken: t), ct);
+        return removed is not null;
+    }
+
+    /// <summary>Replaces (or with null removes) one entry under the list's ETag, taking turns like appends.</summary>
+    private async Task<DeadLetterEntry?> ChangeAsync(string id, Func<DeadLetterEntry, DeadLetterEntry>? change, CancellationToken ct)
+    {
+        await _turn.WaitAsync(ct);
+        try
+        {
+            DeadLetterEntry? found = null;
+            await _rounds.ExecuteAsync(async t =>
+            {
+                var (entries, etag) = await ReadListAsync(t);
+                var index = entries.FindIndex(e => e.Id == id);
+                found = index < 0 ? null : entries[index];
+                if (found is null || string.IsNullOrEmpty(etag))
+                {
+                    return true;
+                }
+
+                if (change is null) entries.RemoveAt(index);
+                else entries[index] = change(found);
+                var data = JsonSerializer.SerializeToUtf8Bytes(entries, DeadLetterJsonContext.Default.ListDeadLetterEntry);
+                return await Sidecar.WithDeadline(x => _dapr.TrySaveByteStateAsync(Store, Options.Key, data, etag, CheckETag, cancellationToken: x), t);
+            }, ct);
+            return found;
+        }
+        finally
+        {
+            _turn.Release();
+        }
+    }
+
     private sealed class Round(DeadLetterEntry entry, ReadOnlyMemory<byte> data)
     {
-        public DeadLetterEntry Entry { get; } = entry;
+        public DeadLetterEntry Entry { get; private set; } = entry;
         public ReadOnlyMemory<byte> Data { get; } = data;
         public bool DataSaved { get; set; }
+
+        public void Replace(int? replays) => Entry = Entry with { Replays = replays, ReplayedAt = null };
     }
 
     [LoggerMessage(EventId = 600, Level = LogLevel.Warning, Message = "Could not save or read the dead-letter reason for event {EventId}")]

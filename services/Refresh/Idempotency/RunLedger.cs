@@ -97,6 +97,25 @@ public sealed partial class RunLedger(
         }
     }
 
+    /// <summary>
+    /// Deletes the record if it says "failed", so the next delivery runs the report again (a replayed dead letter).
+    /// A done or running record is left alone: replaying never runs a report twice. True when one was cleared.
+    /// </summary>
+    /// <exception cref="DaprException">The state store could not be used.</exception>
+    public async Task<bool> ClearFailedAsync(string key, CancellationToken ct)
+    {
+        using var turn = await _turns.EnterAsync(key, ct);
+        var (existing, etag) = await ReadAsync(key, ct);
+        if (existing?.Status != RunRecord.Failed)
+        {
+            return false;
+        }
+
+        // Lost to another writer: that writer now holds the record, which is no longer the failed one.
+        return await _state.ExecuteAsync(
+            static async (s, t) => await s.Records.TryDeleteAsync(s.Key, s.ETag, t), (Records: records, Key: key, ETag: etag), ct);
+    }
+
     /// <summary>One round: the claim, or null when another replica won a race this round and the record must be read again.</summary>
     private async Task<Claim?> TryClaimAsync(string key, RunRecord mine, CancellationToken ct)
     {

@@ -52,6 +52,57 @@ public sealed class ModeClient(HttpClient http, ModeCredentialStore credentials,
         return result;
     }
 
+    /// <summary>
+    /// <c>GET {Mode:BaseUrl}/api/{workspace}/reports/{report}/runs/{run}</c>: the run as it stands. Same handler as
+    /// starting runs, so each poll waits its turn in the per-credential rate limiter and is retried like them.
+    /// Null with a reason when Mode could not say (any failure: the caller polls again later).
+    /// </summary>
+    public async Task<(ModeReportRun? Run, string? Error)> GetRunAsync(string workspace, string report, string run, CancellationToken ct)
+    {
+        ModeCredential credential;
+        try
+        {
+            credential = await credentials.GetAsync(ct);
+        }
+        catch (ModeCredentialsUnavailableException ex)
+        {
+            return (null, $"Mode credentials unavailable: {ex.Message}");
+        }
+
+        var path = $"api/{Uri.EscapeDataString(workspace)}/reports/{Uri.EscapeDataString(report)}/runs/{Uri.EscapeDataString(run)}";
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Authorization = credential.Header;
+        request.Headers.Accept.Add(HalJson);
+        request.Options.Set(ModeAttempts.Key, new ModeAttempts());
+        try
+        {
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct);
+            var body = await response.Content.ReadAsStringAsync(ct);
+            if (!response.IsSuccessStatusCode)
+            {
+                if (response.StatusCode == HttpStatusCode.Unauthorized)
+                {
+                    await credentials.RenewAfterUnauthorizedAsync(credential, ct); // the next poll uses rotated ones
+                }
+
+                return (null, $"Mode answered {(int)response.StatusCode}");
+            }
+
+            return TryParse(body, ModeJsonContext.Default.ModeReportRun) is { State: not null } parsed
+                ? (parsed, null)
+                : (null, "Mode's answer had no run state");
+        }
+        catch (Exception ex) when (ex is TimeoutRejectedException or RateLimiterRejectedException or HttpRequestException
+                                   || (ex is OperationCanceledException && !ct.IsCancellationRequested))
+        {
+            return (null, $"Mode status call failed ({ex.GetType().Name})");
+        }
+        catch (ModeCredentialsUnavailableException ex)
+        {
+            return (null, $"Mode credentials unavailable: {ex.Message}");
+        }
+    }
+
     private async Task<ModeRunResult> SendAsync(ReportTarget target, ModeCredential credential, CancellationToken ct)
     {
         var path = $"api/{Uri.EscapeDataString(target.Workspace)}/reports/{Uri.EscapeDataString(target.Report)}/runs";

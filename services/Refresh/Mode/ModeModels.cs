@@ -8,6 +8,12 @@ public sealed record ModeReportRun
     public string? Token { get; init; }
     public string? State { get; init; }
 
+    [JsonPropertyName("created_at")]
+    public string? CreatedAt { get; init; }
+
+    [JsonPropertyName("completed_at")]
+    public string? CompletedAt { get; init; }
+
     [JsonPropertyName("_links")]
     public Dictionary<string, ModeLink>? Links { get; init; }
 }

@@ -33,7 +33,7 @@ public sealed class ReportRouter
             if (route.Matches(job, run.EnvironmentId?.Trim(), run.EnvironmentName?.Trim())
                 && seen.Add((route.Target.Workspace, route.Target.Report)))
             {
-                matches.Add(route.Target);
+                matches.Add(route.Templated ? route.Target with { ParametersJson = ParameterTemplate.Render(route.Target.ParametersJson, run) } : route.Target);
             }
         }
 
@@ -55,6 +55,9 @@ public sealed class ReportRouter
     /// <param name="Environments">null matches every environment; otherwise the run's id or name must be listed.</param>
     private sealed record Route(ReportTarget Target, HashSet<string>? Jobs, HashSet<string>? Environments)
     {
+        /// <summary>Parameters name fields of the run (<see cref="ParameterTemplate"/>); rendered per run.</summary>
+        public bool Templated { get; } = ParameterTemplate.HasPlaceholders(Target.ParametersJson);
+
         public bool Matches(string? job, string? environmentId, string? environmentName)
         {
             if (Jobs is not null && (job is null || !Jobs.Contains(job)))

@@ -60,6 +60,14 @@ internal sealed partial class RoutingOptionsValidator : IValidateOptions<Routing
         {
             errors.Add($"{at}:Parameters must be an object of parameter names and values");
         }
+        else
+        {
+            foreach (var unknown in ParameterTemplate.UnknownPlaceholders(ReportParameters.ToJson(report.Parameters)))
+            {
+                errors.Add($"{at}:Parameters uses unknown placeholder {{{unknown}}}; known: " +
+                    string.Join(", ", ParameterTemplate.Fields.Keys.Select(k => "{" + k + "}")));
+            }
+        }
     }
 
     private static void AddBlankEntries(string at, List<string>? values, List<string> errors)

@@ -5,6 +5,7 @@ using ModeRefresh.Refresh.Hosting;
 using ModeRefresh.Refresh.Idempotency;
 using ModeRefresh.Refresh.Mode;
 using ModeRefresh.Refresh.Routing;
+using ModeRefresh.Refresh.Tracking;
 
 namespace ModeRefresh.Refresh.Subscription;
 
@@ -13,6 +14,7 @@ public sealed partial class ReportRunner(
     RunLedger ledger,
     ModeClient mode,
     AcceptedRunPublisher publisher,
+    RunTracker tracker,
     ILogger<ReportRunner> logger)
 {
     public async Task<ReportOutcome> RunAsync(DbtRunEvent evt, ReportTarget target, CancellationToken ct)
@@ -87,6 +89,7 @@ public sealed partial class ReportRunner(
                         ModeRunToken = token,
                         State = accepted.Run?.State,
                     });
+                    await tracker.FollowAsync(evt, target, token);
                 }
 
                 return new(target, OutcomeKind.Done, "accepted");

@@ -19,6 +19,10 @@ public sealed class SubscriptionOptions
     [Required(ErrorMessage = "Subscription:RunsTopic is required")]
     public string RunsTopic { get; set; } = "mode-report-runs";
 
+    /// <summary>Where the end of each followed Mode run is published (<c>ModeReportRunFinished</c>).</summary>
+    [Required(ErrorMessage = "Subscription:OutcomesTopic is required")]
+    public string OutcomesTopic { get; set; } = "mode-report-run-finished";
+
     /// <summary>
     /// How long one delivery keeps starting reports; the ones not started by then run on the redelivery that
     /// RETRY asks for. With Mode:TotalTimeout for the last started ones, keep it under daprd's delivery timeout

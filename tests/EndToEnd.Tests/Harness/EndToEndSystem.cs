@@ -93,6 +93,9 @@ internal sealed class EndToEndSystem : IAsyncDisposable
             ["Mode__AttemptTimeout"] = "00:00:02",
             ["Mode__TotalTimeout"] = "00:00:05",
             ["Idempotency__Lease"] = "00:00:06",
+            // These scenarios count Mode's run starts; following runs adds status polls (Refresh.Tests TrackingTests
+            // proves it through the stand-in's Scheduler). A scenario can turn it on through its overrides.
+            ["Tracking__Enabled"] = "false",
         }, routes, overrides);
 
         var system = new EndToEndSystem(broker, ingressSidecar, refreshSidecar, mode,

@@ -36,6 +36,25 @@ public sealed class SuccessPathTests
     }
 
     [Fact]
+    public async Task Deliver_TemplateParameters_ModeReceivesTheRunsValues()
+    {
+        await using var app = await RefreshApp.StartAsync(RefreshApp.Merge(
+            RefreshApp.Report(0, "r1", "123"),
+            new Dictionary<string, string?>
+            {
+                ["Refresh:Reports:0:Parameters:dbt_run"] = "{runId}",
+                ["Refresh:Reports:0:Parameters:label"] = "{environmentName} at {runFinishedAt}",
+            }));
+
+        Assert.Equal("SUCCESS", await app.DeliverAsync(DbtEvents.Completed(runId: "777"), "ce-template"));
+
+        var call = Assert.Single(app.Mode.Calls);
+        Assert.True(JsonNode.DeepEquals(
+            JsonNode.Parse("""{"parameters":{"dbt_run":"777","label":"Production at 2023-01-31T19:29:32Z"}}"""),
+            JsonNode.Parse(call.Body)), call.Body);
+    }
+
+    [Fact]
     public async Task Deliver_ReportWithoutParameters_SendsEmptyParametersObject()
     {
         await using var app = await RefreshApp.StartAsync(RefreshApp.Report(0, "r1", "123"));

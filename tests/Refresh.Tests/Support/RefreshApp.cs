@@ -102,6 +102,64 @@ internal sealed class RefreshApp : IAsyncDisposable
         return new RefreshApp(sidecar, mode, factory);
     }
 
+    /// <summary>
+    /// Served by Kestrel on a port known before the sidecar starts, with the sidecar as daprd for app id
+    /// <see cref="AppId"/>: it reads the app's subscriptions and delivers from <paramref name="broker"/>, and delivers
+    /// the jobs <paramref name="scheduler"/> keeps (<c>POST /job/{name}</c>). Share the scheduler, state store, broker
+    /// and Mode with a second app to model a restart. <paramref name="appApiToken"/> is daprd's APP_API_TOKEN.
+    /// </summary>
+    public static async Task<RefreshApp> StartServedAsync(
+        IReadOnlyDictionary<string, string?>? settings,
+        StandInScheduler scheduler,
+        StandInBroker broker,
+        StandInStateStore? stateStore = null,
+        FakeModeServer? sharedMode = null,
+        string? appApiToken = null)
+    {
+        var port = FreePort();
+        var sidecar = await StandInSidecar.StartAsync(new StandInSidecarOptions
+        {
+            AppId = AppId,
+            AppChannel = new Uri($"http://127.0.0.1:{port}"),
+            AppApiToken = appApiToken,
+            Broker = broker,
+            Scheduler = scheduler,
+            StateStore = stateStore,
+            TimeProvider = scheduler.Clock,
+        });
+        var mode = sharedMode ?? await FakeModeServer.StartAsync(Token, Secret);
+        sidecar.SetSecret("secretstore", "MODE_API_TOKEN", Token);
+        sidecar.SetSecret("secretstore", "MODE_API_SECRET", Secret);
+        var all = DefaultSettings(sidecar, mode);
+        all["APP_API_TOKEN"] = appApiToken;
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            all[key] = value;
+        }
+
+        var factory = new Factory(all);
+        factory.UseKestrel(port);
+        factory.StartServer();
+        var app = new RefreshApp(sidecar, mode, factory, ownsMode: sharedMode is null);
+        if (appApiToken is not null)
+        {
+            app.Client.DefaultRequestHeaders.Add("dapr-api-token", appApiToken);
+        }
+
+        await sidecar.WaitForSubscriptionsAsync(TimeSpan.FromSeconds(20));
+        return app;
+    }
+
+    /// <summary>The app id of <see cref="StartServedAsync"/>'s sidecar.</summary>
+    public const string AppId = "refresh";
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
     public static Dictionary<string, string?> DefaultSettings(StandInSidecar sidecar, FakeModeServer mode) => new()
     {
         ["DAPR_GRPC_ENDPOINT"] = sidecar.GrpcEndpoint,

@@ -103,6 +103,45 @@ public sealed class ReportRouterTests
     }
 
     [Fact]
+    public void Match_TemplateParameters_FilledFromTheRunPerMatch()
+    {
+        var router = Router(("Refresh:Workspace", "acme"), ("Refresh:Reports:0:Report", "r1"), ("Refresh:Reports:0:Jobs:0", "*"),
+            ("Refresh:Reports:0:Parameters:run", "dbt run {runId} of job {jobId}"), ("Refresh:Reports:0:Parameters:env:0", "{environmentId}"),
+            ("Refresh:Reports:0:Parameters:env:1", "{environmentName}"), ("Refresh:Reports:0:Parameters:at", "{runFinishedAt}"),
+            ("Refresh:Reports:0:Parameters:project", "{projectId}"), ("Refresh:Reports:0:Parameters:plain", "{ not one } {"));
+        var run = new DbtRunData
+        {
+            JobId = "123", RunId = "987", EnvironmentId = "1234", EnvironmentName = "Prod \"EU\"", ProjectId = "167194",
+            RunFinishedAt = "2023-01-31T19:29:32Z",
+        };
+
+        var first = Assert.Single(router.Match(run)).ParametersJson;
+        var second = Assert.Single(router.Match(run with { RunId = "988", ProjectId = null })).ParametersJson;
+
+        Assert.True(System.Text.Json.Nodes.JsonNode.DeepEquals(System.Text.Json.Nodes.JsonNode.Parse(
+            """{"run":"dbt run 987 of job 123","env":["1234","Prod \"EU\""],"at":"2023-01-31T19:29:32Z","project":"167194","plain":"{ not one } {"}"""),
+            System.Text.Json.Nodes.JsonNode.Parse(first)), first);
+        var again = System.Text.Json.Nodes.JsonNode.Parse(second)!;
+        Assert.Equal("dbt run 988 of job 123", again["run"]!.GetValue<string>());
+        Assert.Equal("", again["project"]!.GetValue<string>()); // the run has no project id: empty
+    }
+
+    [Fact]
+    public void Validate_UnknownPlaceholder_ErrorNamesTheKeyAndThePlaceholder()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Refresh:Workspace"] = "acme", ["Refresh:Reports:0:Report"] = "r1", ["Refresh:Reports:0:Jobs:0"] = "*",
+            ["Refresh:Reports:0:Parameters:run"] = "{runid}",
+        }).Build();
+        var options = configuration.GetSection(RoutingOptions.SectionName).Get<RoutingOptions>()!;
+
+        var failure = Assert.Single(new RoutingOptionsValidator().Validate(null, options).Failures!);
+
+        Assert.StartsWith("Refresh:Reports:0:Parameters uses unknown placeholder {runid}; known: {jobId}, {runId},", failure, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Match_NoReportsConfigured_ReturnsNothing()
     {
         var router = Router(("Refresh:Workspace", "acme"));

@@ -34,6 +34,12 @@ public sealed record ComponentDefinition(
     /// <summary>Where <see cref="SecretReads"/> was read in the component's source.</summary>
     public string? SecretReadsSource { get; init; }
 
+    /// <summary>
+    /// Facts only: why the Dapr reference (../shared/dapr-reference) has no metadata.yaml to check this entry against,
+    /// and where it was condensed from instead. Null: the reference must have it.
+    /// </summary>
+    public string? NotInReference { get; init; }
+
     public IEnumerable<MetadataField> DefinitionsOf(string name) =>
         Fields.Concat(Profiles.SelectMany(p => p.Fields)).Where(f => string.Equals(f.Name, name, StringComparison.OrdinalIgnoreCase));
 }

@@ -195,6 +195,7 @@ public sealed class DaprFacts
                 ExactlyOneOf = exactlyOneOf,
                 SecretReads = entry["secretReads"]?.AsString(),
                 SecretReadsSource = entry["secretReadsSource"]?.AsString(),
+                NotInReference = entry["notInReference"]?.AsString(),
             };
 
             foreach (var name in exactlyOneOf.SelectMany(g => g).Where(n => !definition.AcceptedNames.Contains(n)))

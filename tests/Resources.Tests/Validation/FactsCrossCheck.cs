@@ -19,7 +19,18 @@ public static partial class FactsCrossCheck
             var theirs = reference.Component(ours.Type, ours.Version);
             if (theirs is null)
             {
-                problems.Add($"{ours.Type} {ours.Version}: no metadata.yaml for it in the Dapr reference");
+                // An entry marked notInReference says where else it was read; one that is not must be in the reference.
+                if (ours.NotInReference is null)
+                {
+                    problems.Add($"{ours.Type} {ours.Version}: no metadata.yaml for it in the Dapr reference");
+                }
+
+                continue;
+            }
+
+            if (ours.NotInReference is not null)
+            {
+                problems.Add($"{ours.Type} {ours.Version}: marked notInReference, but the Dapr reference has it: drop the mark so it is compared");
                 continue;
             }
 

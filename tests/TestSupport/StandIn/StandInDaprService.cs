@@ -12,6 +12,29 @@ internal sealed class StandInDaprService(StandInSidecar sidecar)
 {
     public StandInSidecar Sidecar { get; } = sidecar;
 
+    /// <summary>
+    /// An output binding call, answered as daprd v1.18.0 does (pkg/api/grpc/grpc.go InvokeBinding,
+    /// pkg/runtime/processor/binding/send.go SendToOutputBinding): no operation, an unknown binding or an operation it
+    /// does not list fail with Internal and "error invoking output binding {name}: ..."; otherwise the call is recorded
+    /// (the stand-in's bindings answer no data). Declare a binding with <see cref="StandInSidecar.AddOutputBinding"/>.
+    /// </summary>
+    public InvokeBindingResponse InvokeBinding(InvokeBindingRequest request)
+    {
+        string? error = request.Operation.Length == 0 ? "operation field is missing from request"
+            : !Sidecar.OutputBindings.TryGetValue(request.Name, out var operations) ? $"couldn't find output binding {request.Name}"
+            : !operations.Contains(request.Operation)
+                ? $"binding {request.Name} does not support operation {request.Operation}. supported operations:{string.Join(" ", operations)}"
+                : null;
+        if (error is not null)
+        {
+            throw new RpcException(new Status(StatusCode.Internal, $"error invoking output binding {request.Name}: {error}"));
+        }
+
+        Sidecar.AddBindingCall(new StandInBindingCall(request.Name, request.Operation, request.Data.ToByteArray(),
+            new Dictionary<string, string>(request.Metadata, StringComparer.Ordinal)));
+        return new InvokeBindingResponse();
+    }
+
     public Empty PublishEvent(PublishEventRequest request)
     {
         CheckPubsubAndTopic(request.PubsubName, request.Topic);

@@ -28,9 +28,12 @@ internal static class StandInMethods
     public static readonly Method<ExecuteStateTransactionRequest, Empty> ExecuteStateTransaction =
         Unary("ExecuteStateTransaction", ExecuteStateTransactionRequest.Parser, Empty.Parser);
 
+    public static readonly Method<InvokeBindingRequest, InvokeBindingResponse> InvokeBinding =
+        Unary("InvokeBinding", InvokeBindingRequest.Parser, InvokeBindingResponse.Parser);
+
     // Declared after the descriptors: static initialisers run in text order.
     private static readonly HashSet<string> Names = new(
-        [PublishEvent.Name, BulkPublishEvent.Name, BulkPublishEventAlpha1.Name, GetSecret.Name, GetBulkSecret.Name, GetState.Name, GetBulkState.Name, SaveState.Name, DeleteState.Name, ExecuteStateTransaction.Name],
+        [PublishEvent.Name, BulkPublishEvent.Name, BulkPublishEventAlpha1.Name, GetSecret.Name, GetBulkSecret.Name, GetState.Name, GetBulkState.Name, SaveState.Name, DeleteState.Name, ExecuteStateTransaction.Name, InvokeBinding.Name],
         StringComparer.Ordinal);
 
     /// <summary>Catches a typo in a fault's method name, which would otherwise make the fault silently never fire.</summary>
@@ -74,6 +77,7 @@ internal sealed class StandInMethodProvider : IServiceMethodProvider<StandInDapr
         Bind(context, StandInMethods.SaveState, (s, r, ct) => s.SaveStateAsync(r, ct));
         Bind(context, StandInMethods.DeleteState, (s, r, ct) => s.DeleteStateAsync(r, ct));
         Bind(context, StandInMethods.ExecuteStateTransaction, (s, r, ct) => s.ExecuteStateTransactionAsync(r, ct));
+        Bind(context, StandInMethods.InvokeBinding, (s, r) => s.InvokeBinding(r));
     }
 
     private static void Bind<TRequest, TResponse>(

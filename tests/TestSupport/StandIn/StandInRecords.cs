@@ -24,3 +24,6 @@ public sealed record PublishedMessage(
 
 /// <summary>A state entry: the raw bytes the SDK saved, its etag, and the item metadata (e.g. ttlInSeconds).</summary>
 public sealed record StoredState(byte[] Value, string ETag, IReadOnlyDictionary<string, string> Metadata);
+
+/// <summary>An output binding call the stand-in accepted (InvokeBinding): component name, operation, data and metadata.</summary>
+public sealed record StandInBindingCall(string Name, string Operation, byte[] Data, IReadOnlyDictionary<string, string> Metadata);

@@ -24,6 +24,8 @@ public sealed class StandInSidecar : IAsyncDisposable
     private volatile bool _healthy = true;
     private volatile string? _expectedApiToken;
     private volatile int _deliveryCopies;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string[]> _outputBindings = new(StringComparer.Ordinal);
+    private readonly WaitableList<StandInBindingCall> _bindingCalls = new();
     private StandInSubscriber? _subscriber;
     private volatile Func<PublishedMessage, bool>? _refuseBulkEntry;
     private StandInJobsConnection? _jobs;
@@ -148,6 +150,21 @@ public sealed class StandInSidecar : IAsyncDisposable
         _subscriber is null
             ? throw new InvalidOperationException("This sidecar has no app channel.")
             : _subscriber.Subscribed.WaitAsync(timeout);
+
+    /// <summary>Declares an output binding component and the operations it lists (bindings.http: create, get, post, ...).</summary>
+    public void AddOutputBinding(string name, params string[] operations) =>
+        _outputBindings[name] = operations.Length == 0 ? ["create"] : operations;
+
+    /// <summary>Every accepted output binding call, in order.</summary>
+    public IReadOnlyList<StandInBindingCall> BindingCalls => _bindingCalls.Snapshot();
+
+    /// <summary>Waits (wall clock) until the accepted binding calls satisfy <paramref name="condition"/>.</summary>
+    public Task WaitForBindingCallsAsync(Func<IReadOnlyList<StandInBindingCall>, bool> condition, TimeSpan timeout) =>
+        _bindingCalls.WaitAsync(condition, timeout, "Output binding calls");
+
+    internal IReadOnlyDictionary<string, string[]> OutputBindings => _outputBindings;
+
+    internal void AddBindingCall(StandInBindingCall call) => _bindingCalls.Add(call);
 
     public void SetSecret(string store, string name, string value) =>
         Secrets.Set(store, name, new Dictionary<string, string> { [name] = value });
