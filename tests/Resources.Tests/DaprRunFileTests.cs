@@ -50,6 +50,20 @@ public sealed partial class DaprRunFileTests
     }
 
     [Fact]
+    public void RunFile_SchedulerOff_RefreshRunTrackingOffToo()
+    {
+        // Refresh follows Mode runs with Dapr jobs, which need the Scheduler; with it turned off every accepted run
+        // would wait for a schedule call that cannot succeed (README.md, Run tracking).
+        var scheduler = (RunFile["common"]?["schedulerHostAddress"] as YScalar)?.Value;
+        var tracking = Apps.Single(a => a["appID"]?.AsString() == "refresh")["env"]?["Tracking__Enabled"]?.AsString();
+        if (scheduler is not null && string.IsNullOrWhiteSpace(scheduler))
+        {
+            Assert.True(string.Equals(tracking, "false", StringComparison.OrdinalIgnoreCase),
+                "dapr.yaml turns the Scheduler off, so the refresh app must set Tracking__Enabled: \"false\"");
+        }
+    }
+
+    [Fact]
     public void RunFile_Env_SetsNoReportRoutes()
     {
         // Routes come from services/Refresh/appsettings.json or REFRESH_CONFIG_FILE; environment variables would win
