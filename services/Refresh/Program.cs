@@ -1,5 +1,6 @@
 using ModeRefresh.Refresh.Auth;
 using ModeRefresh.Refresh.DeadLetters;
+using ModeRefresh.Refresh.Exposures;
 using ModeRefresh.Refresh.Health;
 using ModeRefresh.Refresh.Hosting;
 using ModeRefresh.Refresh.Idempotency;
@@ -17,6 +18,7 @@ builder.AddReportRouting();
 builder.AddModeClient();
 builder.AddIdempotency();
 builder.AddDeadLetters();
+builder.AddExposureRouting();
 builder.AddDbtRunSubscription();
 builder.AddHealth();
 
@@ -30,6 +32,7 @@ app.UseDaprCloudEvents(); // after auth: an unauthenticated body is never parsed
 
 app.MapDbtRunSubscription();
 app.MapDeadLetters();
+app.MapRunDecisions();
 app.MapHealth();
 
 app.Run();
