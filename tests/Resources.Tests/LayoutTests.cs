@@ -76,9 +76,9 @@ public sealed partial class LayoutTests
 
     [Theory]
     [InlineData("components/config/ingress.yaml", "DBT_WEBHOOK_KEY")]
-    [InlineData("components/config/refresh.yaml", "MODE_API_SECRET", "MODE_API_TOKEN")]
+    [InlineData("components/config/refresh.yaml", "DBT_CLOUD_API_TOKEN", "MODE_API_SECRET", "MODE_API_TOKEN")]
     [InlineData("deploy/kubernetes/configuration-ingress.yaml", "dbt-webhook-key")]
-    [InlineData("deploy/kubernetes/configuration-refresh.yaml", "mode-api-secret", "mode-api-token")]
+    [InlineData("deploy/kubernetes/configuration-refresh.yaml", "dbt-cloud-api-token", "mode-api-secret", "mode-api-token")]
     public void Configuration_SecretScopes_DenyAllButTheAppsOwn(string file, params string[] allowed)
     {
         var configuration = Yaml.LoadSingleMap(RepoPaths.Combine(file));
@@ -117,10 +117,10 @@ public sealed partial class LayoutTests
         Assert.Equal(expected, HoldsPlainCredential(name, value));
 
     [Fact]
-    public void SecretsExample_Names_ExactlyTheThreeSecrets()
+    public void SecretsExample_Names_ExactlyTheAppsSecrets()
     {
         using var json = JsonDocument.Parse(File.ReadAllText(RepoPaths.Combine("components", "secrets.example.json")));
-        Assert.Equal(["DBT_WEBHOOK_KEY", "MODE_API_SECRET", "MODE_API_TOKEN"], json.RootElement.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["DBT_CLOUD_API_TOKEN", "DBT_WEBHOOK_KEY", "MODE_API_SECRET", "MODE_API_TOKEN"], json.RootElement.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         Assert.All(json.RootElement.EnumerateObject(), p => Assert.Equal(JsonValueKind.String, p.Value.ValueKind));
     }
 
