@@ -269,4 +269,14 @@ public sealed class ExposureRoutingTests
         Assert.Equal(401, (await rig.DecisionAsync("70002", "wrong")).Status);
         Assert.Equal(200, (await rig.DecisionAsync("70002", "app-token-1")).Status);
     }
+
+    [Fact]
+    public async Task Start_NoRoutesWithExposuresOn_SaysExposuresDecideInsteadOfWarningNothingRuns()
+    {
+        await using var rig = await ExposureRig.StartAsync();
+        _ = rig.App.Client; // host started
+
+        Assert.True(rig.App.Logs.Contains(LogLevel.Information, "only the dbt project's exposures decide"));
+        Assert.DoesNotContain(rig.App.Logs.Lines, l => l.Message.StartsWith("No Mode report will run", StringComparison.Ordinal));
+    }
 }
