@@ -82,7 +82,8 @@ public sealed partial class RunCompletedHandler(
             return await AnswerAsync(evt, TopicAnswer.Success, null, plan);
         }
 
-        var outcome = await sweep.RunAsync(evt, targets, ct, startedAt);
+        // With exposures on, dbt Cloud's answers count against the budget; off, the budget starts with the reports, as always.
+        var outcome = await sweep.RunAsync(evt, targets, ct, plan is null ? null : startedAt);
         var answer = outcome.Answer;
         return await AnswerAsync(evt, answer, answer == TopicAnswer.Success ? null : outcome.Describe(options.Value.DeliveryBudget), plan, outcome.Total);
     }
