@@ -49,7 +49,7 @@ if [[ "${BENCH_AOT:-1}" != 0 && -z "${BENCH_AOT_DIR:-}" ]]; then
   # From a copy of the sources, so that the RID-specific restore does not touch the working tree's obj/.
   mkdir -p "$WORK/aotsrc/services"
   cp "$ROOT/Directory.Build.props" "$ROOT/Directory.Packages.props" "$ROOT/global.json" "$ROOT/.editorconfig" "$WORK/aotsrc/"
-  cp -r "$ROOT/services/Ingress" "$ROOT/services/Contracts" "$WORK/aotsrc/services/"
+  cp -r "$ROOT/services/Ingress" "$ROOT/services/Contracts" "$ROOT/services/ServiceDefaults" "$WORK/aotsrc/services/"
   rm -rf "$WORK"/aotsrc/services/*/bin "$WORK"/aotsrc/services/*/obj
   # Warnings stay warnings here (TreatWarningsAsErrors=false) so that the result can be measured; the runner counts
   # them from the log into the results. A failed publish is reported there too, and the AOT rows are left out.

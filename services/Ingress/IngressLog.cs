@@ -15,18 +15,25 @@ internal static partial class IngressLog
     [LoggerMessage(4, LogLevel.Debug, "Webhook refused with {Status}: {Reason}")]
     public static partial void WebhookRejected(ILogger logger, int status, string reason);
 
-    [LoggerMessage(5, LogLevel.Warning, "{Count} webhooks refused in the last {Interval} (see metric moderefresh.ingress.webhooks.rejected)")]
-    public static partial void RejectionsSummary(ILogger logger, long count, TimeSpan interval);
+    [LoggerMessage(5, LogLevel.Warning, "{Count} webhooks refused in the last {Interval}: {Reasons} (see metric moderefresh.ingress.webhooks.rejected)")]
+    public static partial void RejectionsSummary(ILogger logger, long count, TimeSpan interval, string reasons);
 
     [LoggerMessage(6, LogLevel.Information, "Loaded {Count} webhook key(s) from secret {SecretName} in store {Store}")]
     public static partial void KeysLoaded(ILogger logger, int count, string store, string secretName);
 
-    [LoggerMessage(7, LogLevel.Warning, "Reading secret {SecretName} from store {Store} failed ({ErrorType}: {Error}); keeping {Count} known key(s)")]
-    public static partial void KeysLoadFailed(ILogger logger, string store, string secretName, int count, string errorType, string error);
+    [LoggerMessage(7, LogLevel.Warning, "Reading secret {SecretName} from store {Store} failed ({Error}); keeping {Count} known key(s)")]
+    public static partial void KeysLoadFailed(ILogger logger, string store, string secretName, int count, string error);
+
+    [LoggerMessage(12, LogLevel.Debug, "Reading secret {SecretName} from store {Store} failed again ({Error}); keeping {Count} known key(s)")]
+    public static partial void KeysLoadFailedAgain(ILogger logger, string store, string secretName, int count, string error);
+
+    [LoggerMessage(10, LogLevel.Error, "The Dapr sidecar is not reachable at {Address} ({Api}: {Detail}); start it with `dapr run -f .` " +
+        "(webhooks are answered 503 until it is)")]
+    public static partial void SidecarUnreachable(ILogger logger, Uri address, string api, string detail);
+
+    [LoggerMessage(11, LogLevel.Information, "The Dapr sidecar answers again at {Address}")]
+    public static partial void SidecarReachableAgain(ILogger logger, Uri address);
 
     [LoggerMessage(9, LogLevel.Information, "The Dapr sidecar does not serve {Api}; publishing with {Fallback} from now on")]
     public static partial void PublishApiFallback(ILogger logger, string api, string fallback);
-
-    [LoggerMessage(8, LogLevel.Warning, "No webhook key is available; answering 503 (fail closed)")]
-    public static partial void NoKeys(ILogger logger);
 }

@@ -13,7 +13,7 @@ public sealed class IngressOptions
     /// <summary>Dapr secret store component that holds the webhook key(s).</summary>
     [Required] public string SecretStoreName { get; set; } = "secretstore";
 
-    /// <summary>Secret holding the dbt webhook key; several keys may be separated by commas or whitespace.</summary>
+    /// <summary>Secret holding the dbt webhook key; several keys may be separated by commas, semicolons or white space.</summary>
     [Required] public string WebhookKeySecretName { get; set; } = "DBT_WEBHOOK_KEY";
 
     [Required] public string CompletedTopic { get; set; } = "dbt-job-run-completed";
@@ -62,3 +62,15 @@ public sealed class IngressOptions
 /// <summary>Source-generated validation of <see cref="IngressOptions"/>' data annotations: no reflection, trim/AOT safe.</summary>
 [Microsoft.Extensions.Options.OptionsValidator]
 internal sealed partial class IngressOptionsValidator : Microsoft.Extensions.Options.IValidateOptions<IngressOptions>;
+
+/// <summary>
+/// <see cref="IngressOptionsValidator"/>'s checks, with failures that name the configuration key a user sets
+/// (<c>Ingress:MaxBodyBytes must be between …</c>) rather than the C# property (<c>IngressOptions.MaxBodyBytes</c>).
+/// </summary>
+internal sealed class IngressOptionsKeyValidator : Microsoft.Extensions.Options.IValidateOptions<IngressOptions>
+{
+    private readonly IngressOptionsValidator _generated = new();
+
+    public Microsoft.Extensions.Options.ValidateOptionsResult Validate(string? name, IngressOptions options) =>
+        ServiceDefaults.OptionsKeyNames.Rewrite(_generated.Validate(name, options), nameof(IngressOptions), IngressOptions.SectionName);
+}

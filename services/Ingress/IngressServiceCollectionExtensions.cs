@@ -1,6 +1,10 @@
+using Dapr.Client;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using ModeRefresh.Ingress.Health;
 using ModeRefresh.Ingress.Keys;
 using ModeRefresh.Ingress.Publishing;
+using ModeRefresh.Ingress.Sidecar;
 using ModeRefresh.Ingress.Webhooks;
 
 namespace ModeRefresh.Ingress;
@@ -12,15 +16,38 @@ public static class IngressServiceCollectionExtensions
         builder.Services.AddOptions<IngressOptions>()
             .BindConfiguration(IngressOptions.SectionName)
             .ValidateOnStart();
-        // The source-generated validator of the same data annotations (ValidateDataAnnotations needs reflection: IL2026).
-        builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<IngressOptions>, IngressOptionsValidator>();
+        // The source-generated validator of the same data annotations (ValidateDataAnnotations needs reflection: IL2026),
+        // its failures naming the configuration keys.
+        builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<IngressOptions>, IngressOptionsKeyValidator>();
         builder.Services.TryAddSingleton(TimeProvider.System);
-        // The SDK finds the sidecar through DAPR_GRPC_ENDPOINT / DAPR_HTTP_ENDPOINT and sends DAPR_API_TOKEN.
-        builder.Services.AddDaprClient();
+        // Where the sidecar is (DAPR_GRPC_ENDPOINT, DAPR_HTTP_ENDPOINT, as the SDK resolves them), checked at start-up.
+        builder.Services.AddOptions<SidecarEndpoints>()
+            .Configure<IConfiguration>((o, configuration) =>
+            {
+                var resolved = SidecarEndpoints.FromConfiguration(configuration);
+                (o.GrpcEndpoint, o.HttpEndpoint, o.ApiToken) = (resolved.GrpcEndpoint, resolved.HttpEndpoint, resolved.ApiToken);
+            })
+            .ValidateOnStart();
+        builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<SidecarEndpoints>, SidecarEndpointsValidator>();
+        builder.Services.AddSingleton<SidecarReachability>();
+        // The SDK at the same, checked, endpoints (reading them validates them: a bad one fails naming the variable); it
+        // sends DAPR_API_TOKEN. Its gRPC channel runs over an HttpClient of its own, so gRPC's reconnect backoff does
+        // not apply to it: each secret read connects afresh if needed, and works again as soon as the sidecar answers.
+        // (Not AddDaprClient: it resolves the endpoints itself before any configure callback, and throws a bare
+        // UriFormatException for a bad one.)
+        builder.Services.AddSingleton(sp =>
+        {
+            var sidecar = sp.GetRequiredService<IOptions<SidecarEndpoints>>().Value;
+            var dapr = new DaprClientBuilder();
+            dapr.UseGrpcEndpoint(sidecar.GrpcEndpoint).UseHttpEndpoint(sidecar.HttpEndpoint);
+            if (!string.IsNullOrEmpty(sidecar.ApiToken)) dapr.UseDaprApiToken(sidecar.ApiToken);
+            return dapr.Build();
+        });
         builder.Services.AddSingleton<WebhookKeyStore>();
         builder.Services.AddHostedService<WebhookKeyRefresher>();
         // Publishing calls the sidecar's gRPC API itself (bulk, per-entry metadata), at the same endpoint as the SDK.
-        builder.Services.AddSingleton(sp => SidecarPublishApi.FromConfiguration(sp.GetRequiredService<IConfiguration>()));
+        builder.Services.AddSingleton(sp => SidecarPublishApi.From(sp.GetRequiredService<IOptions<SidecarEndpoints>>().Value));
+        builder.Services.AddSingleton<ReadinessProbe>();
         builder.Services.AddSingleton<EventPublisher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EventPublisher>());
         builder.Services.AddSingleton<RejectionMonitor>();

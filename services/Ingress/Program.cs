@@ -1,6 +1,7 @@
 using ModeRefresh.Ingress;
 using ModeRefresh.Ingress.Health;
 using ModeRefresh.Ingress.Webhooks;
+using ModeRefresh.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddIngress();
@@ -8,7 +9,8 @@ builder.AddIngress();
 var app = builder.Build();
 app.MapHealth();
 app.MapDbtWebhooks();
-app.Run();
+// A bad setting: one line on stderr naming its key, and exit code 1.
+return app.RunOrReportStartupFailure();
 
 /// <summary>Entry point; public so tests can host it with WebApplicationFactory.</summary>
 public partial class Program;

@@ -8,6 +8,7 @@ using ModeRefresh.Refresh.Mode;
 using ModeRefresh.Refresh.Routing;
 using ModeRefresh.Refresh.Sidecar;
 using ModeRefresh.Refresh.Subscription;
+using ModeRefresh.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -35,6 +36,7 @@ app.MapDeadLetters();
 app.MapRunDecisions();
 app.MapHealth();
 
-app.Run();
+// A bad setting: one line on stderr naming its key, and exit code 1.
+return app.RunOrReportStartupFailure();
 
 public partial class Program;

@@ -105,13 +105,36 @@ public sealed class SendWebhookTests
     }
 
     [Fact]
-    public async Task Run_NothingListening_Exit1WithError()
+    public async Task Run_NothingListening_Exit1SayingIngressIsProbablyNotRunningAndHowToStartIt()
     {
         var stderr = new StringWriter();
 
         var exit = await Sender.RunAsync(["--url", "http://127.0.0.1:1/webhooks/dbt"], new StringWriter(), stderr, Env("k"));
 
         Assert.Equal(1, exit);
-        Assert.Contains("failed", stderr.ToString(), StringComparison.Ordinal);
+        var said = stderr.ToString();
+        Assert.Contains("POST http://127.0.0.1:1/webhooks/dbt failed", said, StringComparison.Ordinal);
+        Assert.Contains("Ingress is probably not running at http://127.0.0.1:1", said, StringComparison.Ordinal);
+        Assert.Contains("start it with `dapr run -f .`", said, StringComparison.Ordinal);
+        Assert.Single(said.TrimEnd().Split('\n'));
+    }
+
+    [Fact]
+    public async Task Run_NoAnswerInTime_Exit1PointingAtIngressAndItsSidecar()
+    {
+        var stderr = new StringWriter();
+
+        var exit = await Sender.RunAsync(["--url", "http://localhost/webhooks/dbt"], new StringWriter(), stderr, Env("k"), new NeverAnswers());
+
+        Assert.Equal(1, exit);
+        Assert.Contains("no answer within 10 s", stderr.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("not running", stderr.ToString(), StringComparison.Ordinal);
+    }
+
+    // What HttpClient's own timeout looks like, without waiting 10 s for it.
+    private sealed class NeverAnswers : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            Task.FromException<HttpResponseMessage>(new TaskCanceledException("The request was canceled due to the configured HttpClient.Timeout of 10 seconds elapsing."));
     }
 }

@@ -51,8 +51,24 @@ public static class Sender
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
         {
-            await stderr.WriteLineAsync($"error: POST {o.Url} failed: {ex.Message}");
+            await stderr.WriteLineAsync($"error: POST {o.Url} failed: {ex.Message}{Hint(ex, new Uri(o.Url))}");
             return 1;
         }
+    }
+
+    // What to check, for the failures a first run meets.
+    private static string Hint(Exception error, Uri url)
+    {
+        var origin = url.GetLeftPart(UriPartial.Authority);
+        return error switch
+        {
+            HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError } =>
+                $" — Ingress is probably not running at {origin}; start it with `dapr run -f .` (or pass --url where it runs)",
+            HttpRequestException { HttpRequestError: HttpRequestError.NameResolutionError } =>
+                $" — the host {url.Host} is unknown; check --url",
+            TaskCanceledException =>
+                " — no answer within 10 s (dbt gives up then too); check Ingress's log and that its Dapr sidecar is running",
+            _ => "",
+        };
     }
 }

@@ -1,38 +1,27 @@
-using Dapr.Client;
-using ModeRefresh.Ingress.Keys;
-
 namespace ModeRefresh.Ingress.Health;
 
-public sealed record Readiness(bool Sidecar, bool Keys);
+/// <summary>
+/// <c>/readyz</c>'s answer. <paramref name="Sidecar"/>: the sidecar's health endpoint says ready; <paramref name="Publishing"/>:
+/// the channel webhooks publish through is connected; <paramref name="Keys"/>: a webhook key is loaded;
+/// <paramref name="Reason"/>: why not ready, or null.
+/// </summary>
+public sealed record Readiness(bool Sidecar, bool Publishing, bool Keys, string? Reason);
 
 public static class HealthEndpoints
 {
-    private static readonly TimeSpan SidecarProbeTimeout = TimeSpan.FromSeconds(2);
-
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
     {
         // Alive: the process answers. Never depends on the sidecar, so Kubernetes does not restart us for its faults.
         app.MapGet("/healthz", () => TypedResults.Ok("alive"));
-        // Ready: the sidecar answers and at least one webhook key is loaded.
+        // Ready: a webhook would not be refused for the sidecar's sake (see ReadinessProbe).
         app.MapGet("/readyz", ReadyAsync);
         return app;
     }
 
-    private static async Task<IResult> ReadyAsync(DaprClient dapr, WebhookKeyStore keys, CancellationToken ct)
+    private static async Task<IResult> ReadyAsync(ReadinessProbe probe, CancellationToken ct)
     {
-        bool sidecar;
-        try
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            timeout.CancelAfter(SidecarProbeTimeout);
-            sidecar = await dapr.CheckHealthAsync(timeout.Token);
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or HttpRequestException or Dapr.DaprException)
-        {
-            sidecar = false;
-        }
-        var state = new Readiness(sidecar, keys.HasKeys);
-        return sidecar && keys.HasKeys
+        var state = await probe.CheckAsync(ct);
+        return state.Reason is null
             ? TypedResults.Ok(state)
             : TypedResults.Json(state, IngressJsonContext.Default.Readiness, statusCode: StatusCodes.Status503ServiceUnavailable);
     }

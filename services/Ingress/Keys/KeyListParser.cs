@@ -4,11 +4,11 @@ namespace ModeRefresh.Ingress.Keys;
 
 /// <summary>
 /// One secret may hold several webhook keys (rotation, or several dbt webhook subscriptions),
-/// separated by commas or white space.
+/// separated by commas, semicolons, spaces, tabs or line breaks (README says so: a key never contains one).
 /// </summary>
 public static class KeyListParser
 {
-    private static readonly char[] Separators = [',', ' ', '\t', '\r', '\n', ';'];
+    internal static readonly char[] Separators = [',', ' ', '\t', '\r', '\n', ';'];
 
     public static IReadOnlyList<byte[]> Parse(string? value)
     {

@@ -1,6 +1,7 @@
 using Dapr;
 using Dapr.Client;
 using Microsoft.Extensions.Options;
+using ModeRefresh.Ingress.Sidecar;
 
 namespace ModeRefresh.Ingress.Keys;
 
@@ -10,7 +11,8 @@ namespace ModeRefresh.Ingress.Keys;
 /// Loads are shared: concurrent requests wait for one read, never start a stampede on the sidecar.
 /// </summary>
 public sealed class WebhookKeyStore(
-    DaprClient dapr, IOptions<IngressOptions> options, TimeProvider time, ILogger<WebhookKeyStore> logger)
+    DaprClient dapr, IOptions<IngressOptions> options, IOptions<SidecarEndpoints> sidecar, SidecarReachability reachability,
+    TimeProvider time, ILogger<WebhookKeyStore> logger)
 {
     // After a failed read with no keys at all, requests answer 503 at once for this long instead of each
     // waiting for the sidecar again.
@@ -21,10 +23,17 @@ public sealed class WebhookKeyStore(
     private Task<bool>? inFlight;
     private DateTimeOffset lastFailedLoad = DateTimeOffset.MinValue;
     private DateTimeOffset lastReloadOnFailure = DateTimeOffset.MinValue;
+    private volatile string? problem = "not read yet";
+    // What the last failed read logged: the same failure again (every cold retry, every refresh) is not logged again.
+    private string? lastLoggedFailure;
+    private bool loadedOnce;
 
     public IReadOnlyList<byte[]> Current => keys;
 
     public bool HasKeys => keys.Count > 0;
+
+    /// <summary>Why the last read gave no key (the reason readiness reports), or null when it gave some.</summary>
+    public string? Problem => problem;
 
     /// <summary>The cached keys; on a cold cache, waits (bounded) for a load.</summary>
     public async ValueTask<IReadOnlyList<byte[]>> GetKeysAsync(CancellationToken ct)
@@ -77,24 +86,66 @@ public sealed class WebhookKeyStore(
     private async Task<bool> LoadAsync()
     {
         var o = options.Value;
+        var address = sidecar.Value.GrpcAddress;
         try
         {
             using var timeout = new CancellationTokenSource(o.SecretTimeout, time);
             var secret = await dapr.GetSecretAsync(o.SecretStoreName, o.WebhookKeySecretName, cancellationToken: timeout.Token);
+            reachability.Reached(address);
             var loaded = KeyListParser.Parse(SecretValue(secret, o.WebhookKeySecretName));
-            if (!SameKeys(keys, loaded)) keys = loaded;
-            if (loaded.Count == 0) lastFailedLoad = time.GetUtcNow();
-            IngressLog.KeysLoaded(logger, loaded.Count, o.SecretStoreName, o.WebhookKeySecretName);
+            var changed = !SameKeys(keys, loaded);
+            if (changed) keys = loaded;
+            lastLoggedFailure = null;
+            if (loaded.Count == 0)
+            {
+                lastFailedLoad = time.GetUtcNow();
+                problem = $"secret {o.WebhookKeySecretName} in store {o.SecretStoreName} holds no webhook key";
+            }
+            else
+            {
+                problem = null;
+            }
+
+            // Logged when the keys change (a rotation), not at every periodic re-read or cold retry.
+            if (changed || !loadedOnce) IngressLog.KeysLoaded(logger, loaded.Count, o.SecretStoreName, o.WebhookKeySecretName);
+            loadedOnce = true;
             return loaded.Count > 0;
         }
         catch (Exception ex) when (ex is DaprException or OperationCanceledException or Grpc.Core.RpcException)
         {
             lastFailedLoad = time.GetUtcNow();
-            // The exception text comes from the sidecar and never holds the secret value.
-            IngressLog.KeysLoadFailed(logger, o.SecretStoreName, o.WebhookKeySecretName, keys.Count, ex.GetType().Name, ex.Message);
+            // The text comes from the transport or the sidecar and never holds the secret value.
+            var unreachable = SidecarFailure.Unreachable(ex);
+            var reason = unreachable is not null ? "sidecar not reachable: " + unreachable : Describe(ex, o.SecretTimeout);
+            if (keys.Count == 0) problem = $"reading secret {o.WebhookKeySecretName} from store {o.SecretStoreName} failed: {reason}";
+            if (unreachable is not null) reachability.Unreachable(address, "DAPR_GRPC_ENDPOINT", unreachable);
+            else if (ex is not OperationCanceledException) reachability.Reached(address);
+
+            // An unreachable sidecar is said once, with its address and what to do, by the reachability tracker; any
+            // other failure once per change of reason. Repeats (every cold retry, every refresh) go to Debug.
+            if (unreachable is null && reason != lastLoggedFailure)
+            {
+                lastLoggedFailure = reason;
+                IngressLog.KeysLoadFailed(logger, o.SecretStoreName, o.WebhookKeySecretName, keys.Count, reason);
+            }
+            else
+            {
+                IngressLog.KeysLoadFailedAgain(logger, o.SecretStoreName, o.WebhookKeySecretName, keys.Count, reason);
+            }
+
             return keys.Count > 0;
         }
     }
+
+    // The SDK's DaprException hides the cause ("See InnerException for details"): name the sidecar's answer instead.
+    private static string Describe(Exception ex, TimeSpan bound) => ex switch
+    {
+        OperationCanceledException => $"no answer within {bound}",
+        Grpc.Core.RpcException rpc => $"sidecar answered {rpc.StatusCode}: {rpc.Status.Detail}",
+        { InnerException: Grpc.Core.RpcException rpc } => $"sidecar answered {rpc.StatusCode}: {rpc.Status.Detail}",
+        { InnerException: OperationCanceledException } => $"no answer within {bound}",
+        _ => $"{ex.GetType().Name}: {ex.Message}",
+    };
 
     // A local-file or env store answers {name: value}; a Kubernetes Secret may carry several entries.
     private static string? SecretValue(IReadOnlyDictionary<string, string> secret, string name) =>

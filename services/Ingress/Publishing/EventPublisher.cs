@@ -1,9 +1,11 @@
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using System.Threading.Channels;
 using Dapr.Client.Autogen.Grpc.v1;
 using Google.Protobuf;
 using Microsoft.Extensions.Options;
 using ModeRefresh.Contracts;
+using ModeRefresh.Ingress.Sidecar;
 
 namespace ModeRefresh.Ingress.Publishing;
 
@@ -13,16 +15,23 @@ namespace ModeRefresh.Ingress.Publishing;
 /// alone goes out at once, and a burst costs one sidecar call per batch instead of one per webhook. Each webhook
 /// still waits for its own event's result.
 /// </summary>
-public sealed class EventPublisher(SidecarPublishApi api, IOptions<IngressOptions> options, TimeProvider time,
-    ILogger<EventPublisher> logger) : IHostedService
+public sealed class EventPublisher(SidecarPublishApi api, IOptions<IngressOptions> options, SidecarReachability reachability,
+    TimeProvider time, ILogger<EventPublisher> logger) : IHostedService
 {
+    /// <summary>
+    /// The contract's own serialisation (camelCase, nulls left out), escaping only what JSON needs: the published event
+    /// stays about the size of the webhook, whatever characters it carries.
+    /// </summary>
+    internal static readonly JsonTypeInfo<DbtRunEvent> PublishedJson = (JsonTypeInfo<DbtRunEvent>)
+        new JsonSerializerOptions(ContractsJsonContext.Default.Options) { Encoder = MinimalJsonEncoder.Instance }.GetTypeInfo(typeof(DbtRunEvent));
+
     private readonly Channel<PendingPublish> _queue = Channel.CreateUnbounded<PendingPublish>();
     private Task _senders = Task.CompletedTask;
 
     /// <summary>Returns once the sidecar accepted the event, or why it did not within <see cref="IngressOptions.PublishTimeout"/>.</summary>
     public async Task<PublishOutcome> PublishAsync(string topic, DbtRunEvent evt, CancellationToken ct)
     {
-        var data = JsonSerializer.SerializeToUtf8Bytes(evt, ContractsJsonContext.Default.DbtRunEvent);
+        var data = JsonSerializer.SerializeToUtf8Bytes(evt, PublishedJson);
         // The array is ours alone and never changed again, so protobuf may wrap it instead of copying it.
         var entry = new BulkPublishRequestEntry { Event = UnsafeByteOperations.UnsafeWrap(data), ContentType = "application/json" };
         AddMetadata(entry.Metadata, evt);
@@ -59,7 +68,7 @@ public sealed class EventPublisher(SidecarPublishApi api, IOptions<IngressOption
     public Task StartAsync(CancellationToken cancellationToken)
     {
         var o = options.Value;
-        var sender = new PublishBatchSender(api, o, time, logger);
+        var sender = new PublishBatchSender(api, o, reachability, time, logger);
         _senders = Task.WhenAll(Enumerable.Range(0, o.PublishConcurrency).Select(_ => Task.Run(() => sender.RunAsync(_queue.Reader))));
         return Task.CompletedTask;
     }

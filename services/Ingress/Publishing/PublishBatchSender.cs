@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Dapr.Client.Autogen.Grpc.v1;
 using Grpc.Core;
+using ModeRefresh.Ingress.Sidecar;
 
 namespace ModeRefresh.Ingress.Publishing;
 
@@ -9,13 +10,15 @@ namespace ModeRefresh.Ingress.Publishing;
 /// <c>BulkPublishEvent</c> to <c>BulkPublishEventAlpha1</c> to one <c>PublishEvent</c> per event when the sidecar
 /// answers Unimplemented, so an older daprd works too.
 /// </summary>
-internal sealed class PublishBatchSender(SidecarPublishApi api, IngressOptions options, TimeProvider time, ILogger logger)
+internal sealed class PublishBatchSender(
+    SidecarPublishApi api, IngressOptions options, SidecarReachability reachability, TimeProvider time, ILogger logger)
 {
     // daprd refuses requests over 4 MiB by default (--max-body-size); a batch stops growing at a quarter of that.
     private const int MaxBatchBytes = 1024 * 1024;
     private const int StableBulk = 0, AlphaBulk = 1, OneByOne = 2;
     private static readonly string[] ApiNames = ["BulkPublishEvent", "BulkPublishEventAlpha1", "PublishEvent"];
     private int _api = StableBulk;
+    private readonly Uri _address = api.Address;
 
     public async Task RunAsync(ChannelReader<PendingPublish> queue)
     {
@@ -53,6 +56,7 @@ internal sealed class PublishBatchSender(SidecarPublishApi api, IngressOptions o
             {
                 if (api == OneByOne) await SendOneByOneAsync(topic, batch, timeout.Token);
                 else await SendBulkAsync(topic, batch, api == AlphaBulk, timeout.Token);
+                reachability.Reached(_address);
                 return;
             }
             catch (RpcException ex) when (ex.StatusCode == StatusCode.Unimplemented && api != OneByOne)
@@ -65,8 +69,12 @@ internal sealed class PublishBatchSender(SidecarPublishApi api, IngressOptions o
                 // Also how a newer daprd reports a broker that refused some entries: the whole call fails and the
                 // entries it did publish stay published. Their webhooks get 503 too and dbt resends them; a duplicate
                 // is harmless (Refresh is idempotent per dbt run), a 202 for an event that was not published is not.
+                var unreachable = SidecarFailure.Unreachable(ex);
+                if (unreachable is not null) reachability.Unreachable(_address, "DAPR_GRPC_ENDPOINT", unreachable);
+                else if (ex is RpcException) reachability.Reached(_address);
                 var reason = ex switch
                 {
+                    _ when unreachable is not null => "sidecar not reachable: " + unreachable,
                     OperationCanceledException => "timed out",
                     RpcException rpc => "sidecar answered " + rpc.StatusCode,
                     _ => ex.GetType().Name,

@@ -8,6 +8,9 @@ namespace ModeRefresh.Ingress.Webhooks;
 /// <summary>
 /// Turns a verified dbt Cloud webhook body into the contract record. IDs may arrive as strings or
 /// numbers and become strings; unknown fields are ignored; a wrongly typed known field is an error.
+/// IDs and the event type are normalised one way: white space around them is trimmed, and one holding a control
+/// character or a line separator is refused (400): they go into log lines, where a "\n" would forge a second line,
+/// and into keys downstream, where " 42" and "42" must be the same run.
 /// </summary>
 public static class DbtPayloadParser
 {
@@ -29,7 +32,7 @@ public static class DbtPayloadParser
                 EventId = Required(root, "eventId"),
                 EventType = Required(root, "eventType"),
                 // Older dbt docs spell it webhooksID.
-                WebhookId = Text(root, "webhookId") ?? Text(root, "webhooksID"),
+                WebhookId = Normalised("webhookId", Text(root, "webhookId")) ?? Normalised("webhooksID", Text(root, "webhooksID")),
                 WebhookName = Text(root, "webhookName"),
                 AccountId = Id(root, "accountId"),
                 Timestamp = Text(root, "timestamp"),
@@ -78,7 +81,7 @@ public static class DbtPayloadParser
     }
 
     private static string Required(JsonElement obj, string name) =>
-        Text(obj, name) is { Length: > 0 } value ? value : throw new PayloadException($"missing or empty field: {name}");
+        Normalised(name, Text(obj, name)) ?? throw new PayloadException($"missing or empty field: {name}");
 
     private static string? Text(JsonElement obj, string name) =>
         !obj.TryGetProperty(name, out var p) ? null : p.ValueKind switch
@@ -91,12 +94,26 @@ public static class DbtPayloadParser
     private static string? Id(JsonElement obj, string name) =>
         !obj.TryGetProperty(name, out var p) ? null : p.ValueKind switch
         {
-            JsonValueKind.String => p.GetString(),
+            JsonValueKind.String => Normalised(name, p.GetString()),
             // Keep the digits exactly as sent: no float round-trip for large ids.
             JsonValueKind.Number when p.TryGetInt64(out _) => p.GetRawText(),
             JsonValueKind.Null => null,
             _ => throw new PayloadException($"field {name} must be a string or an integer"),
         };
+
+    // Trimmed; null when nothing is left; refused when a control character or line separator remains inside.
+    private static string? Normalised(string name, string? value)
+    {
+        var trimmed = value?.Trim();
+        if (string.IsNullOrEmpty(trimmed)) return null;
+        foreach (var c in trimmed)
+        {
+            if (char.IsControl(c) || c is '\u2028' or '\u2029')
+                throw new PayloadException($"field {name} must not contain control characters or line breaks");
+        }
+
+        return trimmed;
+    }
 
     private static int? StatusCode(JsonElement obj, string name) =>
         !obj.TryGetProperty(name, out var p) ? null : p.ValueKind switch

@@ -31,11 +31,9 @@ public static class WebhookEndpoints
         {
             var body = buffer.AsMemory(0, length);
             var keys = await keyStore.GetKeysAsync(ct);
-            if (keys.Count == 0)
-            {
-                IngressLog.NoKeys(logger);
-                return Refuse(rejections, StatusCodes.Status503ServiceUnavailable, "no webhook key available");
-            }
+            // Fail closed. Counted and summarised like every refusal, never logged per request: the key store logs
+            // why there is no key (once per reason), and the reachability tracker a missing sidecar (once).
+            if (keys.Count == 0) return Refuse(rejections, StatusCodes.Status503ServiceUnavailable, "no webhook key available");
 
             var signature = request.Headers[HeaderNames.Authorization].ToString();
             if (signature.Length == 0) return Refuse(rejections, StatusCodes.Status401Unauthorized, "missing signature");

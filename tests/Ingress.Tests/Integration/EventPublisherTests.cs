@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using ModeRefresh.Contracts;
 using ModeRefresh.Ingress.Publishing;
+using ModeRefresh.Ingress.Sidecar;
 using ModeRefresh.TestSupport;
 
 namespace ModeRefresh.Ingress.Tests.Integration;
@@ -17,7 +18,7 @@ public sealed class EventPublisherTests
         await using var sidecar = await StandInSidecar.StartAsync(Ct);
         using var api = new SidecarPublishApi(sidecar.GrpcEndpoint, apiToken: null);
         var publisher = new EventPublisher(api, Options.Create(new IngressOptions { PublishConcurrency = 1 }),
-            TimeProvider.System, NullLogger<EventPublisher>.Instance);
+            new SidecarReachability(NullLogger<SidecarReachability>.Instance), TimeProvider.System, NullLogger<EventPublisher>.Instance);
         await publisher.StartAsync(Ct);
         sidecar.DelayNext("BulkPublishEvent", TimeSpan.FromMilliseconds(500));
         var first = publisher.PublishAsync("t", Event("e0"), Ct);

@@ -1,4 +1,8 @@
 using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using ModeRefresh.TestSupport;
 
 namespace ModeRefresh.Ingress.Tests.Integration;
 
@@ -40,6 +44,81 @@ public sealed class HealthTests
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/readyz", TestContext.Current.CancellationToken)).StatusCode);
     }
+
+    [Fact]
+    public async Task Readyz_NoKey_ReasonNamesTheSecretAndStore()
+    {
+        var (sidecar, app) = await IngressApp.StartAsync(keys: null);
+        await using var _ = sidecar;
+        using var __ = app;
+        var client = app.CreateClient();
+
+        var (status, body) = await ReadyzAsync(client);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+        Assert.False(body.GetProperty("keys").GetBoolean());
+        Assert.True(body.GetProperty("publishing").GetBoolean());
+        var reason = body.GetProperty("reason").GetString()!;
+        Assert.Contains("no webhook key loaded", reason, StringComparison.Ordinal);
+        Assert.Contains("DBT_WEBHOOK_KEY", reason, StringComparison.Ordinal);
+        Assert.Contains("secretstore", reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Readyz_SidecarNeverThere_ReasonNamesTheAddressAndHowToStartIt_LoggedOnce()
+    {
+        using var app = new IngressApp("http://127.0.0.1:1", "http://127.0.0.1:1");
+        var client = app.CreateClient();
+
+        for (var i = 0; i < 5; i++)
+        {
+            var (status, body) = await ReadyzAsync(client);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+            Assert.False(body.GetProperty("publishing").GetBoolean());
+            Assert.False(body.GetProperty("sidecar").GetBoolean());
+            var reason = body.GetProperty("reason").GetString()!;
+            Assert.Contains("the Dapr sidecar is not reachable at http://127.0.0.1:1/", reason, StringComparison.Ordinal);
+            Assert.Contains("start it with `dapr run -f .`", reason, StringComparison.Ordinal);
+        }
+
+        // Once, not per probe (nor per failed key read in the background).
+        var errors = app.Logs.Where(l => l.Level >= LogLevel.Error && l.Category.StartsWith("ModeRefresh", StringComparison.Ordinal)).ToList();
+        var error = Assert.Single(errors).Message;
+        Assert.Contains("The Dapr sidecar is not reachable at http://127.0.0.1:1/", error, StringComparison.Ordinal);
+        Assert.Contains("dapr run -f .", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Readyz_SidecarLostAndBack_ErrorOnceEachTimeItIsLost()
+    {
+        var (sidecar, app) = await IngressApp.StartAsync();
+        await using var _ = sidecar;
+        using var __ = app;
+        var client = app.CreateClient();
+        await WaitReadyAsync(client);
+
+        for (var outage = 1; outage <= 2; outage++)
+        {
+            await sidecar.StopServingAsync();
+            for (var i = 0; i < 3; i++) Assert.Equal(HttpStatusCode.ServiceUnavailable, (await ReadyzAsync(client)).Status);
+            await sidecar.ResumeServingAsync(TestContext.Current.CancellationToken);
+            await WaitReadyAsync(client);
+
+            Assert.Equal(outage, app.Logs.Count(l => l.Level == LogLevel.Error && l.Message.Contains("not reachable", StringComparison.Ordinal)));
+            Assert.Equal(outage, app.Logs.Count(l => l.Message.Contains("answers again", StringComparison.Ordinal)));
+        }
+    }
+
+    private static async Task<(HttpStatusCode Status, JsonElement Body)> ReadyzAsync(HttpClient client)
+    {
+        using var response = await client.GetAsync("/readyz", TestContext.Current.CancellationToken);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+        return (response.StatusCode, body);
+    }
+
+    private static Task WaitReadyAsync(HttpClient client) =>
+        Eventually.UntilAsync(async () => (await ReadyzAsync(client)).Status == HttpStatusCode.OK, "/readyz answers 200",
+            TestContext.Current.CancellationToken);
 
     [Fact]
     public async Task Start_SidecarUnreachable_StartsAndIsAlive()

@@ -9,13 +9,15 @@ namespace ModeRefresh.Ingress.Tests.Integration;
 public sealed class StartupTests
 {
     [Theory]
-    [InlineData("Ingress:MaxBodyBytes", "10", "MaxBodyBytes")]
-    [InlineData("Ingress:PubSubName", "", "PubSubName")]
-    [InlineData("Ingress:PublishTimeout", "00:00:30", "PublishTimeout")]
-    [InlineData("Ingress:KeyRefreshInterval", "00:00:00", "KeyRefreshInterval")]
-    [InlineData("Ingress:PublishConcurrency", "0", "PublishConcurrency")]
-    [InlineData("Ingress:PublishBatchSize", "1001", "PublishBatchSize")]
-    public void Start_InvalidSetting_FailsNamingIt(string key, string value, string name)
+    [InlineData("Ingress:MaxBodyBytes", "10", "Ingress:MaxBodyBytes must be between 1024 and 16777216.")]
+    [InlineData("Ingress:PubSubName", "", "Ingress:PubSubName is required.")]
+    [InlineData("Ingress:PublishTimeout", "00:00:30", "Ingress:PublishTimeout must be between 00:00:00.0500000 and 00:00:07.")]
+    [InlineData("Ingress:KeyRefreshInterval", "00:00:00", "Ingress:KeyRefreshInterval must be between 00:00:01 and 1.00:00:00.")]
+    [InlineData("Ingress:PublishConcurrency", "0", "Ingress:PublishConcurrency must be between 1 and 64.")]
+    [InlineData("Ingress:PublishBatchSize", "1001", "Ingress:PublishBatchSize must be between 1 and 1000.")]
+    [InlineData("DAPR_GRPC_ENDPOINT", "unix:///tmp/dapr.sock", "DAPR_GRPC_ENDPOINT (or DAPR_GRPC_PORT) must be an http:// or https:// address")]
+    [InlineData("DAPR_HTTP_ENDPOINT", "localhost", "DAPR_HTTP_ENDPOINT (or DAPR_HTTP_PORT) must be an http:// or https:// address")]
+    public void Start_InvalidSetting_FailsNamingTheKeyNotTheProperty(string key, string value, string failure)
     {
         using var app = new IngressApp("http://127.0.0.1:1", "http://127.0.0.1:1", new Dictionary<string, string?> { [key] = value });
 
@@ -25,7 +27,8 @@ public sealed class StartupTests
         // disposal instead of the cause; the host's own failure log always has it.
         var said = error + string.Join("\n", app.Logs.Select(l => l.Message));
         Assert.Contains(nameof(OptionsValidationException), said, StringComparison.Ordinal);
-        Assert.Contains(name, said, StringComparison.Ordinal);
+        Assert.Contains(failure, said, StringComparison.Ordinal);
+        Assert.DoesNotContain("IngressOptions.", said, StringComparison.Ordinal);
     }
 
     [Fact]

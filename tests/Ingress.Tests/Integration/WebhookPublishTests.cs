@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text;
 using System.Text.Json;
 using ModeRefresh.Contracts;
 using ModeRefresh.TestSupport;
@@ -43,6 +44,26 @@ public sealed class WebhookPublishTests
         Assert.Equal("777", published.Metadata["cloudevent.subject"]);
         Assert.Equal("123", published.Metadata["partitionKey"]);
         Assert.Equal("wev_ok", published.Metadata["MessageId"]);
+    }
+
+    [Fact]
+    public async Task Post_64KBWebhookOfLessThanSigns_PublishedAtAboutItsSize()
+    {
+        var (sidecar, app) = await IngressApp.StartAsync();
+        await using var _ = sidecar;
+        using var __ = app;
+        var template = Samples.CompletedSuccess("wev_lt").Replace("\"runStatusMessage\":\"None\"", "\"runStatusMessage\":\"\"", StringComparison.Ordinal);
+        var body = template.Replace("\"runStatusMessage\":\"\"", "\"runStatusMessage\":\"" + new string('<', 65536 - template.Length) + "\"", StringComparison.Ordinal);
+        Assert.Equal(65536, Encoding.UTF8.GetByteCount(body));
+
+        var response = await app.CreateClient().PostSignedAsync(body, "k3y-one");
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var published = Assert.Single(sidecar.Published);
+        // Was 391 KB: every '<' re-escaped as \u003C.
+        Assert.InRange(published.Data.Length, 60_000, 66_000);
+        var evt = JsonSerializer.Deserialize(published.Data, ContractsJsonContext.Default.DbtRunEvent)!;
+        Assert.Equal(new string('<', 65536 - template.Length), evt.Data.RunStatusMessage);
     }
 
     [Fact]

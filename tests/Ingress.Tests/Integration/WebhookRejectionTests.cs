@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 
 namespace ModeRefresh.Ingress.Tests.Integration;
 
@@ -93,9 +94,43 @@ public sealed class WebhookRejectionTests
     }
 
     [Fact]
+    public async Task Post_SignedEventIdWithALineBreak_400AndNoForgedLogLine()
+    {
+        var (sidecar, app) = await IngressApp.StartAsync();
+        await using var _ = sidecar;
+        using var __ = app;
+        var body = Samples.CompletedSuccess("wev_1\\ninfo: ModeRefresh.Ingress[1] Published forged event");
+
+        var response = await app.CreateClient().PostSignedAsync(body, "k3y-one");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var answer = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+        Assert.Equal("field eventId must not contain control characters or line breaks", answer.GetProperty("error").GetString());
+        Assert.Empty(sidecar.Published);
+        Assert.DoesNotContain(app.Logs, l => l.Message.Contains('\n', StringComparison.Ordinal) || l.Message.Contains("forged", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Post_IdsWithWhiteSpaceAround_PublishedTrimmed()
+    {
+        var (sidecar, app) = await IngressApp.StartAsync();
+        await using var _ = sidecar;
+        using var __ = app;
+        var body = Samples.CompletedSuccess(" wev_trim ", jobId: " 123 ", runId: "\\t777 ");
+
+        Assert.Equal(HttpStatusCode.Accepted, (await app.CreateClient().PostSignedAsync(body, "k3y-one")).StatusCode);
+
+        var published = Assert.Single(sidecar.Published);
+        var evt = JsonSerializer.Deserialize(published.Data, ModeRefresh.Contracts.ContractsJsonContext.Default.DbtRunEvent)!;
+        Assert.Equal(("wev_trim", "123", "777"), (evt.EventId, evt.Data.JobId, evt.Data.RunId));
+        Assert.Equal(("wev_trim", "777", "123"), (published.Metadata["cloudevent.id"], published.Metadata["cloudevent.subject"], published.Metadata["partitionKey"]));
+    }
+
+    [Fact]
     public async Task Post_ForgedFlood_OneWarningAndNoSecretsInLogs()
     {
-        var (sidecar, app) = await IngressApp.StartAsync(keys: "k3y-one,rotated-key-two");
+        var time = new FakeTimeProvider(Start);
+        var (sidecar, app) = await IngressApp.StartAsync(keys: "k3y-one,rotated-key-two", time: time);
         await using var _ = sidecar;
         using var __ = app;
         var client = app.CreateClient();
@@ -106,8 +141,9 @@ public sealed class WebhookRejectionTests
             Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         }
         Assert.Equal(HttpStatusCode.Accepted, (await client.PostSignedAsync(Valid, "rotated-key-two")).StatusCode);
+        time.Advance(TimeSpan.FromMinutes(1));
 
-        var ingressLogs = app.Logs.Where(l => l.Category.StartsWith("ModeRefresh", StringComparison.Ordinal)).ToArray();
+        var ingressLogs = IngressLogs(app);
         Assert.Single(ingressLogs, l => l.Level == LogLevel.Warning && l.Message.Contains("refused", StringComparison.Ordinal));
         Assert.Equal(40, ingressLogs.Count(l => l.Level == LogLevel.Debug && l.Message.Contains("invalid signature", StringComparison.Ordinal)));
         foreach (var secret in new[] { "k3y-one", "rotated-key-two", ValidSignature, Samples.Sign(Valid, "rotated-key-two"), Samples.Sign(Valid, "forger-3") })
@@ -115,6 +151,110 @@ public sealed class WebhookRejectionTests
             Assert.DoesNotContain(app.Logs, l => l.Message.Contains(secret, StringComparison.OrdinalIgnoreCase));
         }
     }
+
+    [Fact]
+    public async Task Post_500Forgeries_SummaryCountsAllOfThemAtTheIntervalWithoutAnotherRequest()
+    {
+        var time = new FakeTimeProvider(Start);
+        var (sidecar, app) = await IngressApp.StartAsync(time: time);
+        await using var _ = sidecar;
+        using var __ = app;
+        var client = app.CreateClient();
+
+        for (var i = 0; i < 500; i++)
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await client.PostWebhookAsync(Encoding.UTF8.GetBytes(Valid), Samples.Sign(Valid, "forger"))).StatusCode);
+        }
+
+        Assert.Empty(Summaries(app)); // nothing per request, not even for the first one
+        time.Advance(TimeSpan.FromSeconds(59));
+        Assert.Empty(Summaries(app));
+        time.Advance(TimeSpan.FromSeconds(1));
+        var summary = Assert.Single(Summaries(app));
+        Assert.StartsWith("500 webhooks refused in the last 00:01:00: 500 × invalid signature", summary, StringComparison.Ordinal);
+
+        // A window with nothing refused writes nothing; the next refusal opens a new window of its own.
+        time.Advance(TimeSpan.FromMinutes(5));
+        Assert.Single(Summaries(app));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.PostWebhookAsync("{}"u8.ToArray(), null)).StatusCode);
+        time.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(2, Summaries(app).Count);
+        Assert.StartsWith("1 webhooks refused in the last 00:01:00: 1 × missing signature", Summaries(app)[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Post_MixedRefusals_OneSummaryWithEachReasonCounted()
+    {
+        var time = new FakeTimeProvider(Start);
+        var (sidecar, app) = await IngressApp.StartAsync(time: time);
+        await using var _ = sidecar;
+        using var __ = app;
+        var client = app.CreateClient();
+
+        for (var i = 0; i < 3; i++) await client.PostWebhookAsync(Encoding.UTF8.GetBytes(Valid), Samples.Sign(Valid, "forger"));
+        for (var i = 0; i < 2; i++) await client.PostWebhookAsync("{not json"u8.ToArray(), Samples.Sign("{not json", "k3y-one"));
+        await client.PostWebhookAsync(new byte[70_000], null);
+        time.Advance(TimeSpan.FromMinutes(1));
+
+        var summary = Assert.Single(Summaries(app));
+        Assert.StartsWith("6 webhooks refused in the last 00:01:00: 3 × invalid signature, 2 × malformed JSON, 1 × body too large", summary, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Post_300WithNoKeyInTheStore_BoundedLogAndAnExactSummary()
+    {
+        var time = new FakeTimeProvider(Start);
+        var (sidecar, app) = await IngressApp.StartAsync(keys: null, time: time);
+        await using var _ = sidecar;
+        using var __ = app;
+        var client = app.CreateClient();
+
+        for (var i = 0; i < 300; i++)
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.PostSignedAsync(Valid, "k3y-one")).StatusCode);
+        }
+        time.Advance(TimeSpan.FromMinutes(1));
+
+        // One line for why there is no key (the failed read), one summary; nothing per request.
+        var warnings = IngressLogs(app).Where(l => l.Level >= LogLevel.Warning).Select(l => l.Message).ToList();
+        Assert.True(warnings.Count <= 2, string.Join("\n", warnings));
+        Assert.Single(warnings, w => w.Contains("DBT_WEBHOOK_KEY", StringComparison.Ordinal) && w.Contains("failed", StringComparison.Ordinal));
+        var summary = Assert.Single(Summaries(app));
+        Assert.StartsWith("300 webhooks refused in the last 00:01:00: 300 × no webhook key available", summary, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Post_300WithTheSidecarNeverThere_OneErrorNamingTheAddressAndAnExactSummary()
+    {
+        var time = new FakeTimeProvider(Start);
+        using var app = new IngressApp("http://127.0.0.1:1", "http://127.0.0.1:1", time: time);
+        var client = app.CreateClient();
+
+        for (var i = 0; i < 300; i++)
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.PostSignedAsync(Valid, "k3y-one")).StatusCode);
+            // The key store re-reads a cold cache at most once a second: let it, so the reads fail again and again.
+            if (i % 100 == 99) time.Advance(TimeSpan.FromSeconds(2));
+        }
+        time.Advance(TimeSpan.FromMinutes(1));
+
+        var loud = IngressLogs(app).Where(l => l.Level >= LogLevel.Warning).Select(l => l.Message).ToList();
+        var error = Assert.Single(loud, l => l.Contains("not reachable", StringComparison.Ordinal));
+        Assert.Contains("http://127.0.0.1:1/", error, StringComparison.Ordinal);
+        Assert.Contains("dapr run -f .", error, StringComparison.Ordinal);
+        Assert.Contains("Connection refused", error, StringComparison.Ordinal);
+        Assert.Equal(2, loud.Count); // the error and the summary
+        Assert.StartsWith("300 webhooks refused in the last 00:01:00: 300 × no webhook key available", Assert.Single(Summaries(app)), StringComparison.Ordinal);
+    }
+
+    private static readonly DateTimeOffset Start = DateTimeOffset.Parse("2026-11-27T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
+
+    private static (LogLevel Level, string Category, string Message)[] IngressLogs(IngressApp app) =>
+        app.Logs.Where(l => l.Category.StartsWith("ModeRefresh", StringComparison.Ordinal)).ToArray();
+
+    private static List<string> Summaries(IngressApp app) =>
+        IngressLogs(app).Where(l => l.Level == LogLevel.Warning && l.Message.Contains("webhooks refused", StringComparison.Ordinal))
+            .Select(l => l.Message).ToList();
 
     // Pads inside a JSON string field so the body stays valid JSON of exactly `size` bytes.
     private static byte[] Padded(string json, int size)

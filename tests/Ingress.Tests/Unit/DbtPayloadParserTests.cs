@@ -24,6 +24,56 @@ public sealed class DbtPayloadParserTests
     }
 
     [Fact]
+    public void TryParse_IdsWithSurroundingWhiteSpace_TrimmedAlike()
+    {
+        const string json = """
+            {"accountId":" 43 ","eventId":" wev_t\n","eventType":" job.run.completed ","webhookId":" wsu_1 ",
+             "data":{"jobId":"\t123 ","runId":" 42 ","environmentId":" 7","projectId":"8 "}}
+            """;
+        Assert.True(Parse(json, out var evt, out var error), error);
+        Assert.Equal(("43", "wev_t", "job.run.completed", "wsu_1"), (evt!.AccountId, evt.EventId, evt.EventType, evt.WebhookId));
+        Assert.Equal(("123", "42", "7", "8"), (evt.Data.JobId, evt.Data.RunId, evt.Data.EnvironmentId, evt.Data.ProjectId));
+    }
+
+    [Theory]
+    [InlineData("eventId", "wev_1\\nFAKE ingress log line")]
+    [InlineData("eventId", "wev_1\\r\\nwarn: forged")]
+    [InlineData("eventType", "job.run.completed\\nx")]
+    [InlineData("accountId", "1\\u0000")]
+    [InlineData("webhookId", "wsu\\u001b[31m")]
+    [InlineData("eventId", "wev\\u2028next")]
+    public void TryParse_IdWithControlCharacterInside_RefusedNamingTheField(string field, string value)
+    {
+        var json = $$$"""{"eventId":"e","eventType":"job.run.completed","accountId":"1","webhookId":"w","{{{field}}}":"{{{value}}}","data":{}}""";
+
+        Assert.False(Parse(json, out _, out var error));
+        Assert.Equal($"field {field} must not contain control characters or line breaks", error);
+    }
+
+    [Theory]
+    [InlineData("jobId")]
+    [InlineData("runId")]
+    [InlineData("environmentId")]
+    public void TryParse_DataIdWithControlCharacterInside_Refused(string field)
+    {
+        var json = $$$"""{"eventId":"e","eventType":"job.run.completed","data":{"{{{field}}}":"12\n3"}}""";
+
+        Assert.False(Parse(json, out _, out var error));
+        Assert.Equal($"field {field} must not contain control characters or line breaks", error);
+    }
+
+    [Fact]
+    public void TryParse_IdsOfWhiteSpaceOnly_MissingOrAbsent()
+    {
+        Assert.False(Parse("""{"eventId":"  ","eventType":"job.run.completed","data":{}}""", out _, out var error));
+        Assert.Equal("missing or empty field: eventId", error);
+
+        Assert.True(Parse("""{"eventId":"e","eventType":"job.run.completed","data":{"runId":" ","jobId":"\t"}}""", out var evt, out _));
+        Assert.Null(evt!.Data.RunId);
+        Assert.Null(evt.Data.JobId);
+    }
+
+    [Fact]
     public void TryParse_NumericIds_NormalizedToStrings()
     {
         const string json = """

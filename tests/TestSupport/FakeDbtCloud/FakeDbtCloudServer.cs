@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
@@ -7,10 +6,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.Logging;
 
 namespace ModeRefresh.TestSupport;
 
@@ -35,7 +31,7 @@ public sealed partial class FakeDbtCloudServer : IAsyncDisposable
     private readonly TimeProvider _clock;
     private readonly long _accountId;
     private volatile string _token;
-    private WebApplication? _app;
+    private LoopbackHost? _host;
     private int _disposed;
 
     private FakeDbtCloudServer(string token, long accountId, TimeProvider clock)
@@ -108,11 +104,9 @@ public sealed partial class FakeDbtCloudServer : IAsyncDisposable
         }
 
         await _stopping.CancelAsync(); // releases hanging calls, or the graceful stop would wait for them
-        if (_app is not null)
+        if (_host is not null)
         {
-            using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            await _app.StopAsync(patience.Token);
-            await _app.DisposeAsync();
+            await _host.DisposeAsync();
         }
 
         _stopping.Dispose();
@@ -120,14 +114,8 @@ public sealed partial class FakeDbtCloudServer : IAsyncDisposable
 
     private async Task StartHostAsync(CancellationToken ct)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        ListenOptions? listen = null;
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, o => listen = o));
-        _app = builder.Build();
-        _app.Run(HandleAsync);
-        await _app.StartAsync(ct);
-        BaseUrl = $"http://127.0.0.1:{listen!.IPEndPoint!.Port}";
+        _host = await LoopbackHost.StartAsync(HandleAsync, ct);
+        BaseUrl = _host.BaseUrl;
     }
 
     private async Task HandleAsync(HttpContext context)

@@ -1,10 +1,6 @@
-using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.Logging;
 
 namespace ModeRefresh.TestSupport;
 
@@ -28,7 +24,7 @@ public sealed class FakeModeServer : IAsyncDisposable
     private readonly TimeProvider _clock;
     private readonly FakeModeScript _pollScript;
     private readonly FakeModeRuns _runs = new();
-    private WebApplication? _app;
+    private LoopbackHost? _host;
     private volatile FakeModeRateLimit? _limit;
     private volatile FakeModeCredentials _credentials;
     private volatile IReadOnlySet<string>? _knownReports;
@@ -148,11 +144,9 @@ public sealed class FakeModeServer : IAsyncDisposable
         }
 
         await _stopping.CancelAsync(); // releases hanging calls, or the graceful stop would wait for them
-        if (_app is not null)
+        if (_host is not null)
         {
-            using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            await _app.StopAsync(patience.Token);
-            await _app.DisposeAsync();
+            await _host.DisposeAsync();
         }
 
         _stopping.Dispose();
@@ -160,16 +154,8 @@ public sealed class FakeModeServer : IAsyncDisposable
 
     private async Task StartHostAsync(CancellationToken ct)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        ListenOptions? listen = null;
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, o => listen = o));
-        _app = builder.Build();
-        _app.Run(HandleAsync);
-        await _app.StartAsync(ct);
-
-        // Kestrel writes the OS-chosen port back into the ListenOptions once bound.
-        BaseUrl = $"http://127.0.0.1:{listen!.IPEndPoint!.Port}";
+        _host = await LoopbackHost.StartAsync(HandleAsync, ct);
+        BaseUrl = _host.BaseUrl;
     }
 
     private async Task HandleAsync(HttpContext context)

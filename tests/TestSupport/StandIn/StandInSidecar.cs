@@ -223,30 +223,22 @@ public sealed class StandInSidecar : IAsyncDisposable
     internal bool RefusesAnyBulkEntry => _refuseBulkEntry is not null;
 
     /// <summary>
-    /// A sidecar outage: both ports stop listening (state, secrets and recordings are kept) until
-    /// <see cref="ResumeServingAsync"/> listens on the same ports again, as a restarted daprd would.
+    /// Stops serving, as a daprd whose process ended: both ports close and open connections drop. What it holds
+    /// (secrets, state, records, faults) stays for <see cref="ResumeServingAsync"/>. Deliveries to an app channel go on.
     /// </summary>
     public async Task StopServingAsync()
     {
-        if (_app is null)
-        {
-            return;
-        }
-
-        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-        await _app.StopAsync(patience.Token);
-        await _app.DisposeAsync();
+        if (_app is not { } app) return;
         _app = null;
+        // A call hanging on a fault is cut off after this, as a dying process would cut it.
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        await app.StopAsync(patience.Token);
+        await app.DisposeAsync();
     }
 
-    /// <summary>Listens again on the ports of the first start (see <see cref="StopServingAsync"/>).</summary>
-    public async Task ResumeServingAsync(CancellationToken ct = default)
-    {
-        if (_app is null)
-        {
-            await StartHostAsync(ct, new Uri(GrpcEndpoint).Port, _httpPort);
-        }
-    }
+    /// <summary>Serves again on the same two ports after <see cref="StopServingAsync"/>, as a restarted daprd at the same address.</summary>
+    public Task ResumeServingAsync(CancellationToken ct = default) =>
+        _app is not null ? Task.CompletedTask : StartHostAsync(ct, new Uri(GrpcEndpoint).Port, _httpPort);
 
     public async ValueTask DisposeAsync()
     {
