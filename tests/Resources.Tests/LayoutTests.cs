@@ -132,6 +132,34 @@ public sealed partial class LayoutTests
     }
 
     [Theory]
+    [InlineData("Ingress")]
+    [InlineData("Refresh")]
+    public void Dockerfile_EveryReferencedProject_CopiedForRestoreAndBuild(string service)
+    {
+        // A project the service references but the image build does not copy fails `dotnet restore` in docker only.
+        var copies = File.ReadAllLines(RepoPaths.Combine("services", service, "Dockerfile"))
+            .Where(l => l.StartsWith("COPY ", StringComparison.Ordinal)).ToList();
+        var pending = new Stack<string>([RepoPaths.Combine("services", service, $"ModeRefresh.{service}.csproj")]);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        while (pending.TryPop(out var project))
+        {
+            if (!seen.Add(Path.GetFullPath(project)))
+            {
+                continue;
+            }
+
+            var folder = RepoPaths.Relative(Path.GetDirectoryName(Path.GetFullPath(project))!).Replace('\\', '/');
+            var csproj = $"{folder}/{Path.GetFileName(project)}";
+            Assert.Contains(copies, l => l.StartsWith($"COPY {csproj} ", StringComparison.Ordinal));
+            Assert.Contains(copies, l => l.StartsWith($"COPY {folder}/ ", StringComparison.Ordinal));
+            foreach (var reference in System.Xml.Linq.XDocument.Load(project).Descendants("ProjectReference"))
+            {
+                pending.Push(Path.Combine(Path.GetDirectoryName(project)!, reference.Attribute("Include")!.Value.Replace('\\', Path.DirectorySeparatorChar)));
+            }
+        }
+    }
+
+    [Theory]
     [InlineData("Ingress", 5080, true)]
     [InlineData("Refresh", 5090, false)]
     public void Dockerfile_MultiStageNonRoot_CopiesBuildSettingsAndExposesAppPort(string service, int port, bool nativeAot)
