@@ -26,8 +26,10 @@ public sealed class DbtCloudTokenSource(DaprClient dapr, IOptions<DbtCloudOption
         }
         catch (DaprException)
         {
-            // daprd answers a missing secret, a scope refusal and an outage alike (gRPC Internal / PermissionDenied),
-            // so all of them are worth a redelivery; the reason says where to look.
+            // daprd answers a secret outside the app's scope with PermissionDenied and every store error, "not found"
+            // included, with Internal (dapr/dapr v1.18.0 pkg/api/universal/secrets.go, pkg/messages/predefined.go
+            // ErrSecretPermissionDenied / ErrSecretGet): a missing secret cannot be told from an outage, so both are
+            // worth a redelivery, after which the operator has added it; the reason says where to look.
             return (null, $"the dbt Cloud API token secret '{name}' (DbtCloud:TokenSecretName) could not be read from secret store '{store}' "
                 + "(is it stored, and allowed in Refresh's secret scope?)");
         }
