@@ -1,5 +1,6 @@
 using ModeRefresh.Refresh.Auth;
 using ModeRefresh.Refresh.DeadLetters;
+using ModeRefresh.Refresh.Exposures;
 using ModeRefresh.Refresh.Health;
 using ModeRefresh.Refresh.Hosting;
 using ModeRefresh.Refresh.Idempotency;
@@ -19,6 +20,7 @@ builder.AddReportRouting();
 builder.AddModeClient();
 builder.AddIdempotency();
 builder.AddDeadLetters();
+builder.AddExposureRouting();
 builder.AddDbtRunSubscription();
 builder.AddRunTracking();
 builder.AddHealth();
@@ -34,6 +36,7 @@ app.UseDaprCloudEvents(); // after auth: an unauthenticated body is never parsed
 app.MapDbtRunSubscription();
 app.MapDeadLetters();
 app.MapRunTracking();
+app.MapRunDecisions();
 app.MapHealth();
 
 // A bad setting: one line on stderr naming its key, and exit code 1.

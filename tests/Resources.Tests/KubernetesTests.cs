@@ -124,7 +124,7 @@ public sealed partial class KubernetesTests
             .SelectMany(c => (c["spec"]?["secrets"]?["scopes"] as YSeq)?.Items ?? [])
             .SelectMany(s => (s["allowedSecrets"] as YSeq)?.Items ?? [])
             .Select(s => s.AsString()).OfType<string>().ToList();
-        Assert.Equal(["dbt-webhook-key", "mode-api-secret", "mode-api-token"], allowed.Order(StringComparer.Ordinal));
+        Assert.Equal(["dbt-cloud-api-token", "dbt-webhook-key", "mode-api-secret", "mode-api-token"], allowed.Order(StringComparer.Ordinal));
         Assert.Subset(names.ToHashSet(), allowed.ToHashSet());
 
         foreach (var tokenSecret in new[] { "dapr.io/app-token-secret", "dapr.io/api-token-secret" })
@@ -139,7 +139,7 @@ public sealed partial class KubernetesTests
 
     [Theory]
     [InlineData("ingress", "dbt-webhook-key")]
-    [InlineData("refresh", "mode-api-secret", "mode-api-token")]
+    [InlineData("refresh", "dbt-cloud-api-token", "mode-api-secret", "mode-api-token")]
     public void Deployment_ServiceAccount_MayGetOnlyItsOwnSecrets(string app, params string[] secrets)
     {
         var documents = RenderedDocuments();

@@ -76,9 +76,9 @@ public sealed partial class LayoutTests
 
     [Theory]
     [InlineData("components/config/ingress.yaml", "DBT_WEBHOOK_KEY")]
-    [InlineData("components/config/refresh.yaml", "MODE_API_SECRET", "MODE_API_TOKEN")]
+    [InlineData("components/config/refresh.yaml", "DBT_CLOUD_API_TOKEN", "MODE_API_SECRET", "MODE_API_TOKEN")]
     [InlineData("deploy/kubernetes/configuration-ingress.yaml", "dbt-webhook-key")]
-    [InlineData("deploy/kubernetes/configuration-refresh.yaml", "mode-api-secret", "mode-api-token")]
+    [InlineData("deploy/kubernetes/configuration-refresh.yaml", "dbt-cloud-api-token", "mode-api-secret", "mode-api-token")]
     public void Configuration_SecretScopes_DenyAllButTheAppsOwn(string file, params string[] allowed)
     {
         var configuration = Yaml.LoadSingleMap(RepoPaths.Combine(file));
@@ -117,10 +117,10 @@ public sealed partial class LayoutTests
         Assert.Equal(expected, HoldsPlainCredential(name, value));
 
     [Fact]
-    public void SecretsExample_Names_ExactlyTheThreeSecrets()
+    public void SecretsExample_Names_ExactlyTheAppsSecrets()
     {
         using var json = JsonDocument.Parse(File.ReadAllText(RepoPaths.Combine("components", "secrets.example.json")));
-        Assert.Equal(["DBT_WEBHOOK_KEY", "MODE_API_SECRET", "MODE_API_TOKEN"], json.RootElement.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["DBT_CLOUD_API_TOKEN", "DBT_WEBHOOK_KEY", "MODE_API_SECRET", "MODE_API_TOKEN"], json.RootElement.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         Assert.All(json.RootElement.EnumerateObject(), p => Assert.Equal(JsonValueKind.String, p.Value.ValueKind));
     }
 
@@ -129,6 +129,34 @@ public sealed partial class LayoutTests
     {
         Assert.Contains(File.ReadAllLines(RepoPaths.Combine(".gitignore")), l => l.Trim() is "secrets.json" or "**/secrets.json" or "components/secrets.json");
         Assert.Contains(File.ReadAllLines(RepoPaths.Combine(".dockerignore")), l => l.Trim() is "**/secrets.json");
+    }
+
+    [Theory]
+    [InlineData("Ingress")]
+    [InlineData("Refresh")]
+    public void Dockerfile_EveryReferencedProject_CopiedForRestoreAndBuild(string service)
+    {
+        // A project the service references but the image build does not copy fails `dotnet restore` in docker only.
+        var copies = File.ReadAllLines(RepoPaths.Combine("services", service, "Dockerfile"))
+            .Where(l => l.StartsWith("COPY ", StringComparison.Ordinal)).ToList();
+        var pending = new Stack<string>([RepoPaths.Combine("services", service, $"ModeRefresh.{service}.csproj")]);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        while (pending.TryPop(out var project))
+        {
+            if (!seen.Add(Path.GetFullPath(project)))
+            {
+                continue;
+            }
+
+            var folder = RepoPaths.Relative(Path.GetDirectoryName(Path.GetFullPath(project))!).Replace('\\', '/');
+            var csproj = $"{folder}/{Path.GetFileName(project)}";
+            Assert.Contains(copies, l => l.StartsWith($"COPY {csproj} ", StringComparison.Ordinal));
+            Assert.Contains(copies, l => l.StartsWith($"COPY {folder}/ ", StringComparison.Ordinal));
+            foreach (var reference in System.Xml.Linq.XDocument.Load(project).Descendants("ProjectReference"))
+            {
+                pending.Push(Path.Combine(Path.GetDirectoryName(project)!, reference.Attribute("Include")!.Value.Replace('\\', Path.DirectorySeparatorChar)));
+            }
+        }
     }
 
     [Theory]

@@ -11,15 +11,18 @@ public static class LogText
 {
     public const int MaxLength = 300;
 
-    public static string Safe(string? value)
+    public static string Safe(string? value) => Safe(value, MaxLength);
+
+    /// <summary>As <see cref="Safe(string?)"/>, cut at <paramref name="maxLength"/> (for an already bounded line such as an explanation).</summary>
+    public static string Safe(string? value, int maxLength)
     {
         if (value is null)
         {
             return "(none)";
         }
 
-        var cut = value.Length > MaxLength;
-        var text = cut ? value[..MaxLength] : value;
+        var cut = value.Length > maxLength;
+        var text = cut ? value[..maxLength] : value;
         if (!text.Any(char.IsControl))
         {
             return cut ? text + "..." : text;

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using ModeRefresh.Lineage;
 
 namespace ModeRefresh.Refresh.Routing;
 
@@ -9,7 +10,7 @@ namespace ModeRefresh.Refresh.Routing;
 /// warning saying where routes go.
 /// </summary>
 internal sealed partial class RoutingNotice(
-    IOptions<RoutingOptions> options, RouteSources sources, ILogger<RoutingNotice> logger) : IHostedService
+    IOptions<RoutingOptions> options, IOptions<ExposureOptions> exposures, RouteSources sources, ILogger<RoutingNotice> logger) : IHostedService
 {
     /// <summary>A table this long is already more than anyone reads at start; the rest is counted.</summary>
     public const int MaxListed = 50;
@@ -19,7 +20,16 @@ internal sealed partial class RoutingNotice(
         var value = options.Value;
         if (value.Reports.Count == 0)
         {
-            LogNoReports(logger);
+            // With exposures on, an empty table is a normal set-up: the dbt project's exposures decide.
+            if (exposures.Value.Enabled)
+            {
+                LogExposuresOnly(logger);
+            }
+            else
+            {
+                LogNoReports(logger);
+            }
+
             return Task.CompletedTask;
         }
 
@@ -69,4 +79,8 @@ internal sealed partial class RoutingNotice(
                   "in appsettings.json, in the JSON file named by REFRESH_CONFIG_FILE, or in environment variables such as " +
                   "Refresh__Reports__0__Report and Refresh__Reports__0__Jobs__0 (README.md, section Refresh)")]
     private static partial void LogNoReports(ILogger logger);
+
+    [LoggerMessage(EventId = 204, Level = LogLevel.Information,
+        Message = "No Mode report route configured (Refresh:Reports is empty): only the dbt project's exposures decide which reports run (Exposures:Enabled)")]
+    private static partial void LogExposuresOnly(ILogger logger);
 }

@@ -31,10 +31,12 @@ public sealed partial class ReportSweep(
     /// </summary>
     internal int Parallelism => Math.Clamp(mode.Value.RequestsPerSecond, 2, 64);
 
-    internal async Task<OutcomeTally> RunAsync(DbtRunEvent evt, IReadOnlyList<ReportTarget> targets, CancellationToken ct)
+    /// <param name="startedAt">When the delivery began (the budget counts from there, time spent asking dbt Cloud
+    /// included); null: now.</param>
+    internal async Task<OutcomeTally> RunAsync(DbtRunEvent evt, IReadOnlyList<ReportTarget> targets, CancellationToken ct, DateTimeOffset? startedAt = null)
     {
         var budget = options.Value.DeliveryBudget;
-        var deadline = time.GetUtcNow() + budget;
+        var deadline = (startedAt ?? time.GetUtcNow()) + budget;
         var key = targets.Count > ProgressThreshold ? SweepProgressStore.KeyFor(evt.Data.RunId!, targets) : null;
         var start = key is null ? SweepProgress.None : await progress.ReadAsync(key, targets.Count, ct);
         var tally = new OutcomeTally(targets.Count, start);

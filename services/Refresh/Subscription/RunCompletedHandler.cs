@@ -1,5 +1,7 @@
 using ModeRefresh.Contracts;
+using ModeRefresh.Lineage;
 using ModeRefresh.Refresh.DeadLetters;
+using ModeRefresh.Refresh.Exposures;
 using ModeRefresh.Refresh.Hosting;
 using ModeRefresh.Refresh.Routing;
 using Microsoft.Extensions.Options;
@@ -11,11 +13,14 @@ public sealed partial class RunCompletedHandler(
     ReportRouter router,
     ReportSweep sweep,
     DeadLetterStore deadLetters,
+    ExposurePlanner exposures,
     IOptions<SubscriptionOptions> options,
+    TimeProvider time,
     ILogger<RunCompletedHandler> logger)
 {
     public async Task<TopicAnswer> HandleAsync(string? cloudEventId, Stream body, CancellationToken ct)
     {
+        var startedAt = time.GetUtcNow(); // the delivery's budget counts from here, dbt Cloud's answers included
         var data = await DbtEventReader.ReadBodyAsync(body, ct);
         var evt = DbtEventReader.TryParse(data, out var error);
         if (evt is null)
@@ -33,8 +38,14 @@ public sealed partial class RunCompletedHandler(
             return TopicAnswer.Success;
         }
 
-        if (run.RunStatusCode != DbtEventTypes.SuccessStatusCode || run.RunStatus != DbtEventTypes.SuccessStatus)
+        var succeeded = run.RunStatusCode == DbtEventTypes.SuccessStatusCode && run.RunStatus == DbtEventTypes.SuccessStatus;
+        if (!succeeded && !exposures.Wants(run))
         {
+            if (exposures.Enabled && !string.IsNullOrWhiteSpace(run.RunId))
+            {
+                await exposures.RecordNotEligibleAsync(evt); // "why didn't my dashboard refresh": kept for this run too
+            }
+
             LogSkippedStatus(logger, LogText.Safe(evt.EventId), LogText.Safe(run.RunId), LogText.Safe(run.JobId), LogText.Safe(run.RunStatus), run.RunStatusCode);
             return TopicAnswer.Success;
         }
@@ -47,26 +58,66 @@ public sealed partial class RunCompletedHandler(
             return TopicAnswer.Drop;
         }
 
-        var targets = router.Match(run);
+        // Configured routes keep their own rule (successful runs only); an errored run reaches here only for exposures.
+        var configured = succeeded ? router.Match(run) : [];
+        ExposurePlan? plan = null;
+        var targets = configured;
+        if (exposures.Enabled)
+        {
+            // Asked before the reports run, inside the delivery's budget (see ExposurePlanner.LineageBudget). When dbt
+            // Cloud fails for now (Transient), the configured routes still run in this delivery and the answer is
+            // RETRY: they are not held back by dbt Cloud, and on the redelivery their run records say "already run".
+            plan = await exposures.PlanAsync(evt, startedAt, ct);
+            targets = exposures.Union(evt, configured, plan, out var configuredWins);
+            await exposures.KeepAsync(evt, plan, configuredWins);
+        }
+
         if (targets.Count == 0)
         {
-            LogNoReport(logger, LogText.Safe(run.JobId ?? "(none)"), LogText.Safe(evt.EventId), LogText.Safe(run.RunId));
-            return TopicAnswer.Success;
+            if (plan is null)
+            {
+                LogNoReport(logger, LogText.Safe(run.JobId ?? "(none)"), LogText.Safe(evt.EventId), LogText.Safe(run.RunId));
+            }
+
+            return await AnswerAsync(evt, TopicAnswer.Success, null, plan);
         }
 
-        var outcome = await sweep.RunAsync(evt, targets, ct);
+        // With exposures on, dbt Cloud's answers count against the budget; off, the budget starts with the reports, as always.
+        var outcome = await sweep.RunAsync(evt, targets, ct, plan is null ? null : startedAt);
         var answer = outcome.Answer;
-        if (answer != TopicAnswer.Success)
+        return await AnswerAsync(evt, answer, answer == TopicAnswer.Success ? null : outcome.Describe(options.Value.DeliveryBudget), plan, outcome.Total);
+    }
+
+    /// <summary>
+    /// The reports' answer combined with the exposures': dbt Cloud failing for now makes it RETRY; failing for good
+    /// (token refused, unreadable manifest) makes it DROP unless the reports still need a redelivery, with both
+    /// reasons stored for the dead letter. NoArtifacts and NotEligible change nothing: configured routes only.
+    /// </summary>
+    private async Task<TopicAnswer> AnswerAsync(DbtRunEvent evt, TopicAnswer reports, string? reportsReason, ExposurePlan? plan, int count = 0)
+    {
+        var lineage = plan?.Outcome switch
         {
-            var reason = outcome.Describe(options.Value.DeliveryBudget);
-            LogNotDone(logger, LogText.Safe(evt.EventId), LogText.Safe(run.RunId), answer.Status, reason);
-            await deadLetters.SaveReasonAsync(evt.EventId, reason);
-        }
-        else
+            LineageOutcome.Transient => TopicAnswer.Retry,
+            LineageOutcome.Permanent => TopicAnswer.Drop,
+            _ => TopicAnswer.Success,
+        };
+        var answer = reports == TopicAnswer.Retry || lineage == TopicAnswer.Retry ? TopicAnswer.Retry
+            : reports == TopicAnswer.Drop || lineage == TopicAnswer.Drop ? TopicAnswer.Drop
+            : TopicAnswer.Success;
+        var runId = evt.Data.RunId!;
+        if (answer == TopicAnswer.Success)
         {
-            LogDone(logger, LogText.Safe(evt.EventId), LogText.Safe(run.RunId), outcome.Total);
+            LogDone(logger, LogText.Safe(evt.EventId), LogText.Safe(runId), count);
+            return answer;
         }
 
+        var reason = string.Join("; ", new[]
+        {
+            reportsReason,
+            lineage == TopicAnswer.Success ? null : $"exposures: {plan!.Outcome.Explanation}",
+        }.Where(r => r is not null));
+        LogNotDone(logger, LogText.Safe(evt.EventId), LogText.Safe(runId), answer.Status, LogText.Safe(reason, ExposurePlanner.MaxLoggedChars));
+        await deadLetters.SaveReasonAsync(evt.EventId, reason);
         return answer;
     }
 

@@ -24,9 +24,11 @@ public sealed class SubscriptionOptions
     public string OutcomesTopic { get; set; } = "mode-report-run-finished";
 
     /// <summary>
-    /// How long one delivery keeps starting reports; the ones not started by then run on the redelivery that
-    /// RETRY asks for. With Mode:TotalTimeout for the last started ones, keep it under daprd's delivery timeout
-    /// (components/resiliency.yaml: 60 s).
+    /// How long one delivery keeps starting reports, counted from the delivery's start; the ones not started by then
+    /// run on the redelivery that RETRY asks for. With Exposures:Enabled the dbt Cloud calls come first and get at
+    /// most half of it (ExposurePlanner.LineageBudget), whatever the DbtCloud timeouts say, so the whole delivery
+    /// still takes at most this plus Mode:TotalTimeout for the last started report: 30 s + 20 s by default, under
+    /// daprd's delivery timeout (components/resiliency.yaml: 60 s). Raise them together.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00", ErrorMessage = "Subscription:DeliveryBudget must be between {1} and {2}")]
     public TimeSpan DeliveryBudget { get; set; } = TimeSpan.FromSeconds(30);
