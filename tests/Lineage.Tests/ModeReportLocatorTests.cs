@@ -66,6 +66,8 @@ public sealed class ModeReportLocatorTests
     [InlineData(null, "ws", null, "meta.mode names no report and the url gives none")]
     [InlineData(null, "ws", "Weekly Revenue", "meta.mode.report is not a Mode report token (lowercase hex)")]
     [InlineData(null, "ws with spaces", "aaaaaaaaaaaa", "meta.mode.workspace is not a Mode workspace name")]
+    [InlineData(null, "..", "aaaaaaaaaaaa", "meta.mode.workspace is not a Mode workspace name")]
+    [InlineData(null, ".", "aaaaaaaaaaaa", "meta.mode.workspace is not a Mode workspace name")]
     public void Locate_NoUsableReport_SaysWhy(string? url, string? workspace, string? report, string why)
     {
         var meta = workspace is null && report is null ? null : new ModeMeta(workspace, report, null, null, null);

@@ -87,7 +87,9 @@ public static partial class ModeReportLocator
     }
 
     // Mode usernames: letters, digits, '_', '-', '.'.
-    [GeneratedRegex("^[A-Za-z0-9_.-]{1,100}$")]
+    // Starts with a letter or digit: "." or ".." would be a path step, and HttpClient would resolve
+    // api/../reports/... to another path on Mode's host (an exposure's meta is the dbt project's to write).
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")]
     private static partial Regex WorkspaceShape();
 
     // Report tokens are lowercase hex, 12 characters in practice.

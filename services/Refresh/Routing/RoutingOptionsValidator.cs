@@ -14,7 +14,7 @@ internal sealed partial class RoutingOptionsValidator : IValidateOptions<Routing
         var hasDefaultWorkspace = !string.IsNullOrWhiteSpace(options.Workspace);
         if (hasDefaultWorkspace && !IsToken(options.Workspace!))
         {
-            errors.Add($"{Prefix}:Workspace must be a Mode workspace username (letters, digits, '.', '-' or '_')");
+            errors.Add($"{Prefix}:Workspace must be a Mode workspace username (letters, digits, '.', '-' or '_', starting with a letter or digit)");
         }
 
         for (var i = 0; i < options.Reports.Count; i++)
@@ -33,7 +33,7 @@ internal sealed partial class RoutingOptionsValidator : IValidateOptions<Routing
         }
         else if (!IsToken(report.Report))
         {
-            errors.Add($"{at}:Report must be a Mode report token (letters, digits, '.', '-' or '_'), not a URL");
+            errors.Add($"{at}:Report must be a Mode report token (letters, digits, '.', '-' or '_', starting with a letter or digit), not a URL");
         }
 
         if (string.IsNullOrWhiteSpace(report.Workspace))
@@ -45,7 +45,7 @@ internal sealed partial class RoutingOptionsValidator : IValidateOptions<Routing
         }
         else if (!IsToken(report.Workspace))
         {
-            errors.Add($"{at}:Workspace must be a Mode workspace username (letters, digits, '.', '-' or '_')");
+            errors.Add($"{at}:Workspace must be a Mode workspace username (letters, digits, '.', '-' or '_', starting with a letter or digit)");
         }
 
         if (report.Jobs.Count == 0)
@@ -83,6 +83,7 @@ internal sealed partial class RoutingOptionsValidator : IValidateOptions<Routing
 
     private static bool IsToken(string value) => TokenPattern().IsMatch(value.Trim());
 
-    [GeneratedRegex("^[A-Za-z0-9._-]+$")]
+    // Starts with a letter or digit: "." or ".." would be a path step in the Mode URL built from it.
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]*$")]
     private static partial Regex TokenPattern();
 }

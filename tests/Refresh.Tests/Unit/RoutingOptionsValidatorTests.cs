@@ -31,8 +31,8 @@ public sealed class RoutingOptionsValidatorTests
 
         Assert.Equal(
         [
-            "Refresh:Reports:1:Report must be a Mode report token (letters, digits, '.', '-' or '_'), not a URL",
-            "Refresh:Reports:1:Workspace must be a Mode workspace username (letters, digits, '.', '-' or '_')",
+            "Refresh:Reports:1:Report must be a Mode report token (letters, digits, '.', '-' or '_', starting with a letter or digit), not a URL",
+            "Refresh:Reports:1:Workspace must be a Mode workspace username (letters, digits, '.', '-' or '_', starting with a letter or digit)",
             "Refresh:Reports:1:Jobs must list at least one dbt job id, or \"*\" for every job",
             "Refresh:Reports:2:Report is required",
             "Refresh:Reports:2:Jobs:1 is empty",
@@ -44,5 +44,16 @@ public sealed class RoutingOptionsValidatorTests
     public void Validate_EmptyReportList_Valid()
     {
         Assert.Empty(Validate(new RoutingOptions()));
+    }
+
+    [Theory]
+    [InlineData("..", "r1")]
+    [InlineData(".", "r1")]
+    [InlineData("acme", "..")]
+    public void Validate_DotSegment_RefusedSoNoModePathCanBeReached(string workspace, string report)
+    {
+        var options = new RoutingOptions { Reports = [new ReportRoute { Report = report, Jobs = ["1"], Workspace = workspace }] };
+
+        Assert.Single(Validate(options));
     }
 }
