@@ -12,22 +12,30 @@ public sealed class SendWebhookTests
     private static Func<string, string?> Env(string? key) => name => name == "DBT_WEBHOOK_KEY" ? key : null;
 
     // The real Ingress app in memory, wired to the stand-in sidecar that holds its webhook key.
-    private static WebApplicationFactory<Program> IngressWithKey(StandInSidecar sidecar, string key)
+    // Ready before the tool posts: on a starved machine the first key read can outlast the 2 s production
+    // SecretTimeout, and the tool would then meet Ingress's fail-closed 503 instead of the answer under test.
+    private static async Task<WebApplicationFactory<Program>> IngressWithKeyAsync(StandInSidecar sidecar, string key)
     {
         sidecar.AddSecretStore("secretstore");
         sidecar.SetSecret("secretstore", "DBT_WEBHOOK_KEY", key);
-        return new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
+        var ingress = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
         {
             b.UseSetting("DAPR_GRPC_ENDPOINT", sidecar.GrpcEndpoint);
             b.UseSetting("DAPR_HTTP_ENDPOINT", sidecar.HttpEndpoint);
+            b.UseSetting("Ingress:SecretTimeout", "00:00:05");
         });
+        using var client = ingress.CreateClient();
+        await Eventually.UntilAsync(
+            async () => (await client.GetAsync("/readyz", TestContext.Current.CancellationToken)).IsSuccessStatusCode,
+            "Ingress ready (webhook key loaded)", TestContext.Current.CancellationToken);
+        return ingress;
     }
 
     [Fact]
     public async Task Run_AgainstIngress_202AndPublishedWithGivenIds()
     {
         await using var sidecar = await StandInSidecar.StartAsync(TestContext.Current.CancellationToken);
-        using var ingress = IngressWithKey(sidecar, "tool-key");
+        using var ingress = await IngressWithKeyAsync(sidecar, "tool-key");
         var stdout = new StringWriter();
 
         var exit = await Sender.RunAsync(
@@ -46,7 +54,7 @@ public sealed class SendWebhookTests
     public async Task Run_WrongKey_PrintsIngress401AndExits1()
     {
         await using var sidecar = await StandInSidecar.StartAsync(TestContext.Current.CancellationToken);
-        using var ingress = IngressWithKey(sidecar, "tool-key");
+        using var ingress = await IngressWithKeyAsync(sidecar, "tool-key");
         var stdout = new StringWriter();
 
         var exit = await Sender.RunAsync(["--url", "http://localhost/webhooks/dbt", "--key", "not-it"],
