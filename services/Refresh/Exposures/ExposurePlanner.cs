@@ -94,9 +94,38 @@ public sealed partial class ExposurePlanner(
         }
 
         var reports = outcome is LineageOutcome.Decided decided
-            ? decided.Decision.Reports.Select(r => new ReportTarget(r.Workspace, r.Report, r.ParametersJson)).ToList()
+            ? decided.Decision.Reports.Select(r => new ReportTarget(r.Workspace, r.Report, r.ParametersJson)
+            {
+                MinInterval = MinIntervalOf(r.MinInterval, options.Value.MinInterval),
+            }).ToList()
             : [];
         return new ExposurePlan(outcome, reports);
+    }
+
+    /// <summary>
+    /// <c>meta.mode.min_interval</c> as written: seconds as a number, a number with <c>s</c>, <c>m</c> or <c>h</c>, or
+    /// a TimeSpan (<c>00:01:00</c>), at most a week; absent or unreadable: <c>Exposures:MinInterval</c>.
+    /// </summary>
+    internal static TimeSpan MinIntervalOf(string? written, TimeSpan fallback)
+    {
+        var text = written?.Trim();
+        TimeSpan? value = null;
+        if (!string.IsNullOrEmpty(text))
+        {
+            var unit = text[^1] switch { 's' => 1, 'm' => 60, 'h' => 3600, _ => 0 };
+            var digits = unit == 0 ? text : text[..^1];
+            if (long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n <= 7 * 24 * 3600)
+            {
+                value = TimeSpan.FromSeconds(n * Math.Max(unit, 1));
+            }
+            else if (TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var span) && span >= TimeSpan.Zero)
+            {
+                value = span;
+            }
+        }
+
+        var interval = value ?? fallback;
+        return interval > TimeSpan.FromDays(7) ? TimeSpan.FromDays(7) : interval;
     }
 
     /// <summary>

@@ -65,12 +65,13 @@ public sealed partial class RunLedger(
     /// Marks the run done. Not cancellable and retried a little: Mode has accepted the run, and a record left in
     /// "started" would let a redelivery after the lease run it again. False when it could not be saved.
     /// </summary>
-    public Task<bool> CompleteAsync(string key, Claim.Granted claim, string? modeRunToken) =>
+    public Task<bool> CompleteAsync(string key, Claim.Granted claim, string? modeRunToken, string? servedBy = null) =>
         SettleAsync(key, claim, claim.Record with
         {
             Status = RunRecord.Done,
             FinishedAt = time.GetUtcNow(),
             ModeRunToken = modeRunToken,
+            ServedBy = servedBy,
         });
 
     public Task<bool> FailAsync(string key, Claim.Granted claim, string reason) =>

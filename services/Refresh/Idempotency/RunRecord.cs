@@ -20,6 +20,12 @@ public sealed record RunRecord
     public DateTimeOffset? FinishedAt { get; init; }
     public string? ModeRunToken { get; init; }
     public string? Reason { get; init; }
+
+    /// <summary>
+    /// Done without a run of its own: the report was asked for within its <c>MinInterval</c> and is served by the
+    /// coalesced run whose run record is <c>mode-run:{workspace}:{report}:{ServedBy}</c> (it holds Mode's token).
+    /// </summary>
+    public string? ServedBy { get; init; }
 }
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]

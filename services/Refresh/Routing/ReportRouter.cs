@@ -43,7 +43,10 @@ public sealed class ReportRouter
     private static Route Compile(ReportRoute route, string? defaultWorkspace)
     {
         var workspace = string.IsNullOrWhiteSpace(route.Workspace) ? defaultWorkspace : route.Workspace;
-        var target = new ReportTarget(workspace!.Trim(), route.Report!.Trim(), ReportParameters.ToJson(route.Parameters));
+        var target = new ReportTarget(workspace!.Trim(), route.Report!.Trim(), ReportParameters.ToJson(route.Parameters))
+        {
+            MinInterval = route.MinInterval,
+        };
         var jobs = route.Jobs.Select(j => j.Trim()).ToHashSet(StringComparer.Ordinal);
         var environments = route.Environments is { Count: > 0 } list
             ? list.Select(e => e.Trim()).ToHashSet(StringComparer.OrdinalIgnoreCase)

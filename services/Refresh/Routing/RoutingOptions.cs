@@ -30,6 +30,12 @@ public sealed class ReportRoute
     public string? Workspace { get; set; }
 
     /// <summary>
+    /// Asked again within this long of its last run, the report is not run at once: one run at the interval's end
+    /// serves every ask in it (<c>Refresh:Reports:N:MinInterval</c>; zero, the default: run each time).
+    /// </summary>
+    public TimeSpan MinInterval { get; set; }
+
+    /// <summary>
     /// Report parameters, sent to Mode as given. Kept as a configuration section rather than a typed dictionary so
     /// lists and nested objects survive binding; configuration has no types, so every leaf value is a string.
     /// </summary>

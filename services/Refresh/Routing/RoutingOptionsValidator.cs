@@ -25,6 +25,9 @@ internal sealed partial class RoutingOptionsValidator : IValidateOptions<Routing
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 
+    /// <summary>Same bound as Exposures:MinInterval: a coalesced run waits at most a week.</summary>
+    public static readonly TimeSpan MaxMinInterval = TimeSpan.FromDays(7);
+
     private static void ValidateReport(string at, ReportRoute report, bool hasDefaultWorkspace, List<string> errors)
     {
         if (string.IsNullOrWhiteSpace(report.Report))
@@ -46,6 +49,11 @@ internal sealed partial class RoutingOptionsValidator : IValidateOptions<Routing
         else if (!IsToken(report.Workspace))
         {
             errors.Add($"{at}:Workspace must be a Mode workspace username (letters, digits, '.', '-' or '_', starting with a letter or digit)");
+        }
+
+        if (report.MinInterval < TimeSpan.Zero || report.MinInterval > MaxMinInterval)
+        {
+            errors.Add($"{at}:MinInterval must be between 00:00:00 and 7.00:00:00");
         }
 
         if (report.Jobs.Count == 0)

@@ -1,6 +1,7 @@
 using Dapr;
 using Dapr.Client;
 using ModeRefresh.Contracts;
+using ModeRefresh.Refresh.Coalescing;
 using ModeRefresh.Refresh.Hosting;
 using ModeRefresh.Refresh.Idempotency;
 using ModeRefresh.Refresh.Mode;
@@ -15,6 +16,7 @@ public sealed partial class ReportRunner(
     ModeClient mode,
     AcceptedRunPublisher publisher,
     RunTracker tracker,
+    ReportCoalescer coalescer,
     ILogger<ReportRunner> logger)
 {
     public async Task<ReportOutcome> RunAsync(DbtRunEvent evt, ReportTarget target, CancellationToken ct)
@@ -48,7 +50,22 @@ public sealed partial class ReportRunner(
         ModeRunResult result;
         try
         {
-            result = await mode.RunReportAsync(target, ct);
+            if (target.MinInterval > TimeSpan.Zero)
+            {
+                var answer = await coalescer.AskAsync(evt, target, ct);
+                if (answer.ServedBy is { } servedBy)
+                {
+                    // Served by the run at the interval's end: done for this dbt run, so a redelivery starts nothing.
+                    await ledger.CompleteAsync(key, granted, null, servedBy);
+                    return new(target, OutcomeKind.Done, $"coalesced into the run due {answer.DueAt:O}");
+                }
+
+                result = answer.Result!;
+            }
+            else
+            {
+                result = await mode.RunReportAsync(target, ct);
+            }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {

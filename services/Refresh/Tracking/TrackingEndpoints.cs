@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using ModeRefresh.Refresh.Auth;
+using ModeRefresh.Refresh.Coalescing;
 
 namespace ModeRefresh.Refresh.Tracking;
 
@@ -16,9 +17,10 @@ public static class TrackingEndpoints
         return app;
     }
 
-    private static async Task<Results<Ok, ProblemHttpResult>> HandleAsync(string name, HttpRequest request, RunTracker tracker, CancellationToken ct)
+    private static async Task<Results<Ok, ProblemHttpResult>> HandleAsync(string name, HttpRequest request, RunTracker tracker, ReportCoalescer coalescer, CancellationToken ct)
     {
-        if (!name.StartsWith(RunTracker.JobPrefix, StringComparison.Ordinal))
+        var coalesce = name.StartsWith(ReportCoalescer.JobPrefix, StringComparison.Ordinal);
+        if (!coalesce && !name.StartsWith(RunTracker.JobPrefix, StringComparison.Ordinal))
         {
             return TypedResults.Ok(); // not one of ours: nothing to retry
         }
@@ -31,7 +33,8 @@ public static class TrackingEndpoints
             return TypedResults.Ok();
         }
 
-        return await tracker.PollAsync(name, buffer.GetBuffer().AsMemory(0, (int)buffer.Length), ct)
+        var data = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        return await (coalesce ? coalescer.FireAsync(name, data, ct) : tracker.PollAsync(name, data, ct))
             ? TypedResults.Ok()
             : TypedResults.Problem("Could not take the next step; retry the job.", statusCode: StatusCodes.Status503ServiceUnavailable);
     }

@@ -14,6 +14,8 @@ public sealed class OptionsValidationTests
         { "Refresh:Workspace", null, "Refresh:Reports:0:Workspace is required when Refresh:Workspace is not set" },
         { "Refresh:Reports:0:Parameters", "oops", "Refresh:Reports:0:Parameters must be an object" },
         { "Refresh:Reports:0:Parameters:run", "{run_id}", "Refresh:Reports:0:Parameters uses unknown placeholder {run_id}" },
+        { "Refresh:Reports:0:MinInterval", "-00:00:01", "Refresh:Reports:0:MinInterval must be between 00:00:00 and 7.00:00:00" },
+        { "Refresh:Reports:0:MinInterval", "8.00:00:00", "Refresh:Reports:0:MinInterval must be between 00:00:00 and 7.00:00:00" },
         { "Mode:BaseUrl", "app.mode.com", "Mode:BaseUrl must be an absolute http(s) URL" },
         { "Mode:RequestsPerSecond", "0", "Mode:RequestsPerSecond must be between 1 and 1000" },
         { "Mode:AttemptTimeout", "00:01:00", "Mode:AttemptTimeout must not exceed Mode:TotalTimeout" },
