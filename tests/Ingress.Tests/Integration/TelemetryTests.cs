@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using ModeRefresh.Ingress.Webhooks;
 
 namespace ModeRefresh.Ingress.Tests.Integration;
@@ -33,13 +34,13 @@ public sealed class TelemetryTests
     public async Task Post_SignedAndForgedWebhooks_NoSpanOrMeasurementCarriesTheKeyOrTheSignature()
     {
         using var spans = new SpanRecorder();
-        using var measurements = new MeasurementRecorder(RejectionMonitor.MeterName);
         const string key = "k3y-one";
         var body = Samples.CompletedSuccess("wev_secret", jobId: "123", runId: "802");
         var signature = Samples.Sign(body, key);
         var (sidecar, app) = await IngressApp.StartAsync(key);
         await using var _ = sidecar;
         using var __ = app;
+        using var measurements = new MeasurementRecorder(RejectionMonitor.MeterName, app.Services.GetRequiredService<IMeterFactory>());
         var client = app.CreateClient();
 
         var accepted = await client.PostSignedAsync(body, key);
@@ -81,11 +82,12 @@ public sealed class TelemetryTests
     {
         private readonly MeterListener _listener = new();
 
-        public MeasurementRecorder(string meterName)
+        // Other tests' apps run in parallel with the same meter name: only this app's meters (its IMeterFactory).
+        public MeasurementRecorder(string meterName, IMeterFactory scope)
         {
             _listener.InstrumentPublished = (instrument, listener) =>
             {
-                if (instrument.Meter.Name == meterName) listener.EnableMeasurementEvents(instrument);
+                if (instrument.Meter.Name == meterName && instrument.Meter.Scope == scope) listener.EnableMeasurementEvents(instrument);
             };
             _listener.SetMeasurementEventCallback<long>((_, _, tags, _) => Record(tags));
             _listener.SetMeasurementEventCallback<int>((_, _, tags, _) => Record(tags));

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
 using ModeRefresh.Refresh.Tests.Support;
 using ModeRefresh.Refresh.Tracking;
 
@@ -18,8 +19,8 @@ public sealed class TelemetryTests
     public async Task Deliver_WithTraceParent_ModeCallIsAChildSpanOfTheDelivery()
     {
         using var spans = new SpanRecorder();
-        using var measurements = new MeasurementRecorder(TrackingMetrics.MeterName);
         await using var app = await RefreshApp.StartAsync(RefreshApp.Report(0, "r-trace", "123"));
+        using var measurements = new MeasurementRecorder(TrackingMetrics.MeterName, app.Host.Services.GetRequiredService<IMeterFactory>());
         var traceId = ActivityTraceId.CreateRandom().ToHexString();
         const string deliverySpanOfDaprd = "00f067aa0ba902b7";
 
@@ -59,8 +60,8 @@ public sealed class TelemetryTests
     [Fact]
     public async Task Deliver_DeadLetter_Counted()
     {
-        using var measurements = new MeasurementRecorder(TrackingMetrics.MeterName);
         await using var app = await RefreshApp.StartAsync(RefreshApp.Report(0, "r-dead", "123"));
+        using var measurements = new MeasurementRecorder(TrackingMetrics.MeterName, app.Host.Services.GetRequiredService<IMeterFactory>());
 
         Assert.Equal("SUCCESS", await app.DeliverAsync(DbtEvents.Completed(), "ce-dead-counted", RefreshApp.DeadLetterRoute));
 
@@ -91,11 +92,12 @@ public sealed class TelemetryTests
     {
         private readonly MeterListener _listener = new();
 
-        public MeasurementRecorder(string meterName)
+        // Other tests' apps run in parallel with the same meter name: only this app's meters (its IMeterFactory).
+        public MeasurementRecorder(string meterName, IMeterFactory scope)
         {
             _listener.InstrumentPublished = (instrument, listener) =>
             {
-                if (instrument.Meter.Name == meterName) listener.EnableMeasurementEvents(instrument);
+                if (instrument.Meter.Name == meterName && instrument.Meter.Scope == scope) listener.EnableMeasurementEvents(instrument);
             };
             _listener.SetMeasurementEventCallback<long>((i, _, tags, _) => Record(i, tags));
             _listener.SetMeasurementEventCallback<double>((i, _, tags, _) => Record(i, tags));
