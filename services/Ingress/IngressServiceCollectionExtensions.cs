@@ -51,6 +51,7 @@ public static class IngressServiceCollectionExtensions
         builder.Services.AddSingleton<EventPublisher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EventPublisher>());
         builder.Services.AddSingleton<RejectionMonitor>();
+        builder.Services.AddSingleton<IngressMetrics>();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, IngressJsonContext.Default));
         return builder;
     }

@@ -4,6 +4,7 @@ using ModeRefresh.Ingress.Webhooks;
 using ModeRefresh.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceTelemetry("ingress", RejectionMonitor.MeterName);
 builder.AddIngress();
 
 var app = builder.Build();

@@ -12,6 +12,7 @@ using ModeRefresh.Refresh.Tracking;
 using ModeRefresh.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceTelemetry("refresh", TrackingMetrics.MeterName);
 
 builder.AddRefreshConfigFile();
 builder.AddSidecar();

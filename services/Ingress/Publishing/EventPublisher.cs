@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using System.Threading.Channels;
@@ -16,7 +17,7 @@ namespace ModeRefresh.Ingress.Publishing;
 /// still waits for its own event's result.
 /// </summary>
 public sealed class EventPublisher(SidecarPublishApi api, IOptions<IngressOptions> options, SidecarReachability reachability,
-    TimeProvider time, ILogger<EventPublisher> logger) : IHostedService
+    TimeProvider time, ILogger<EventPublisher> logger, IngressMetrics? metrics = null) : IHostedService
 {
     /// <summary>
     /// The contract's own serialisation (camelCase, nulls left out), escaping only what JSON needs: the published event
@@ -35,6 +36,7 @@ public sealed class EventPublisher(SidecarPublishApi api, IOptions<IngressOption
         // The array is ours alone and never changed again, so protobuf may wrap it instead of copying it.
         var entry = new BulkPublishRequestEntry { Event = UnsafeByteOperations.UnsafeWrap(data), ContentType = "application/json" };
         AddMetadata(entry.Metadata, evt);
+        AddTraceContext(entry.Metadata, Activity.Current);
         var pending = new PendingPublish(topic, entry, data.Length);
         if (!_queue.Writer.TryWrite(pending)) return new PublishOutcome("shutting down");
 
@@ -65,10 +67,25 @@ public sealed class EventPublisher(SidecarPublishApi api, IOptions<IngressOption
         if (evt.Data.JobId is { Length: > 0 } jobId) metadata["partitionKey"] = jobId;
     }
 
+    /// <summary>
+    /// The webhook's trace context, per event. Events of many webhooks share one bulk call, so the call's own gRPC
+    /// <c>traceparent</c> can name only one of them; daprd lets each entry override the CloudEvent's trace fields
+    /// (dapr/dapr v1.18.0 pkg/runtime/pubsub/cloudevents.go: <c>cloudevent.traceparent</c> wins over the traceid
+    /// daprd derives from the call's span, pkg/api/grpc/grpc.go BulkPublishEvent/PublishEvent pass entry metadata to
+    /// NewCloudEvent), and puts it on the delivery's <c>traceparent</c> header to the subscriber
+    /// (pkg/runtime/pubsub/subscriptions.go reads traceparent, else traceid, from the CloudEvent).
+    /// </summary>
+    public static void AddTraceContext(IDictionary<string, string> metadata, Activity? activity)
+    {
+        if (activity is null || activity.IdFormat != ActivityIdFormat.W3C || activity.Id is not { } id) return;
+        metadata["cloudevent.traceparent"] = id;
+        if (activity.TraceStateString is { Length: > 0 } state) metadata["cloudevent.tracestate"] = state;
+    }
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
         var o = options.Value;
-        var sender = new PublishBatchSender(api, o, reachability, time, logger);
+        var sender = new PublishBatchSender(api, o, reachability, time, logger, metrics);
         _senders = Task.WhenAll(Enumerable.Range(0, o.PublishConcurrency).Select(_ => Task.Run(() => sender.RunAsync(_queue.Reader))));
         return Task.CompletedTask;
     }

@@ -11,7 +11,8 @@ namespace ModeRefresh.Ingress.Publishing;
 /// answers Unimplemented, so an older daprd works too.
 /// </summary>
 internal sealed class PublishBatchSender(
-    SidecarPublishApi api, IngressOptions options, SidecarReachability reachability, TimeProvider time, ILogger logger)
+    SidecarPublishApi api, IngressOptions options, SidecarReachability reachability, TimeProvider time, ILogger logger,
+    IngressMetrics? metrics)
 {
     // daprd refuses requests over 4 MiB by default (--max-body-size); a batch stops growing at a quarter of that.
     private const int MaxBatchBytes = 1024 * 1024;
@@ -52,10 +53,12 @@ internal sealed class PublishBatchSender(
         while (true)
         {
             var api = Volatile.Read(ref _api);
+            var started = time.GetTimestamp();
             try
             {
                 if (api == OneByOne) await SendOneByOneAsync(topic, batch, timeout.Token);
                 else await SendBulkAsync(topic, batch, api == AlphaBulk, timeout.Token);
+                metrics?.Publish(ApiNames[api], batch.Count, time.GetElapsedTime(started), accepted: true);
                 reachability.Reached(_address);
                 return;
             }
@@ -66,6 +69,7 @@ internal sealed class PublishBatchSender(
             }
             catch (Exception ex)
             {
+                metrics?.Publish(ApiNames[api], batch.Count, time.GetElapsedTime(started), accepted: false);
                 // Also how a newer daprd reports a broker that refused some entries: the whole call fails and the
                 // entries it did publish stay published. Their webhooks get 503 too and dbt resends them; a duplicate
                 // is harmless (Refresh is idempotent per dbt run), a 202 for an event that was not published is not.

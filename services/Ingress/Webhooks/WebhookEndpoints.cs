@@ -22,35 +22,36 @@ public static class WebhookEndpoints
     // Order matters: size cap, then keys (fail closed), then signature — all before any JSON is parsed.
     private static async Task<IResult> HandleAsync(
         HttpRequest request, WebhookKeyStore keyStore, EventPublisher publisher, RejectionMonitor rejections,
-        IOptions<IngressOptions> options, ILogger<WebhookAccepted> logger, CancellationToken ct)
+        IngressMetrics metrics, IOptions<IngressOptions> options, ILogger<WebhookAccepted> logger, CancellationToken ct)
     {
         var o = options.Value;
         var (buffer, length) = await BodyReader.ReadCappedAsync(request, o.MaxBodyBytes, ct);
-        if (buffer is null) return Refuse(rejections, StatusCodes.Status413PayloadTooLarge, "body too large");
+        if (buffer is null) return Refuse(rejections, metrics, StatusCodes.Status413PayloadTooLarge, "body too large");
         try
         {
             var body = buffer.AsMemory(0, length);
             var keys = await keyStore.GetKeysAsync(ct);
             // Fail closed. Counted and summarised like every refusal, never logged per request: the key store logs
             // why there is no key (once per reason), and the reachability tracker a missing sidecar (once).
-            if (keys.Count == 0) return Refuse(rejections, StatusCodes.Status503ServiceUnavailable, "no webhook key available");
+            if (keys.Count == 0) return Refuse(rejections, metrics, StatusCodes.Status503ServiceUnavailable, "no webhook key available");
 
             var signature = request.Headers[HeaderNames.Authorization].ToString();
-            if (signature.Length == 0) return Refuse(rejections, StatusCodes.Status401Unauthorized, "missing signature");
+            if (signature.Length == 0) return Refuse(rejections, metrics, StatusCodes.Status401Unauthorized, "missing signature");
             if (!SignatureVerifier.Verify(body.Span, signature, keys)
                 && !(await keyStore.ReloadAfterFailedVerificationAsync(ct)
                      && SignatureVerifier.Verify(body.Span, signature, keyStore.Current)))
             {
-                return Refuse(rejections, StatusCodes.Status401Unauthorized, "invalid signature");
+                return Refuse(rejections, metrics, StatusCodes.Status401Unauthorized, "invalid signature");
             }
 
             if (!DbtPayloadParser.TryParse(body, out var evt, out var error))
-                return Refuse(rejections, StatusCodes.Status400BadRequest, error!);
+                return Refuse(rejections, metrics, StatusCodes.Status400BadRequest, error!);
 
             var topic = o.TopicFor(evt!.EventType);
             if (topic is null)
             {
                 IngressLog.NotPublished(logger, evt.EventId, evt.EventType, evt.Data.JobId, evt.Data.RunId);
+                metrics.Webhook("not_published");
                 return TypedResults.Accepted((string?)null, new WebhookAccepted(evt.EventId, null, false));
             }
 
@@ -58,10 +59,12 @@ public static class WebhookEndpoints
             if (!outcome.IsAccepted)
             {
                 IngressLog.PublishFailed(logger, evt.EventId, evt.Data.JobId, evt.Data.RunId, topic, outcome.Failure!);
+                metrics.Webhook("publish_failed");
                 return TypedResults.Json(new WebhookError("event could not be published; retry later"),
                     IngressJsonContext.Default.WebhookError, statusCode: StatusCodes.Status503ServiceUnavailable);
             }
 
+            metrics.Webhook("published");
             IngressLog.Published(logger, evt.EventType, evt.EventId, evt.Data.JobId, evt.Data.RunId, topic);
             return TypedResults.Accepted((string?)null, new WebhookAccepted(evt.EventId, topic, true));
         }
@@ -71,8 +74,9 @@ public static class WebhookEndpoints
         }
     }
 
-    private static JsonHttpResult<WebhookError> Refuse(RejectionMonitor rejections, int status, string reason)
+    private static JsonHttpResult<WebhookError> Refuse(RejectionMonitor rejections, IngressMetrics metrics, int status, string reason)
     {
+        metrics.Webhook("rejected");
         rejections.Rejected(status, reason);
         // The source-generated type info: no per-request options lookup, and trim/AOT safe (IL2026/IL3050).
         return TypedResults.Json(new WebhookError(reason), IngressJsonContext.Default.WebhookError, statusCode: status);

@@ -3,13 +3,15 @@ using ModeRefresh.Refresh.Subscription;
 namespace ModeRefresh.Refresh.DeadLetters;
 
 /// <summary>Logs each dead-lettered event with the reason it was given up, and keeps it for <c>GET /deadletters</c>.</summary>
-public sealed partial class DeadLetterHandler(DeadLetterStore store, TimeProvider time, ILogger<DeadLetterHandler> logger)
+public sealed partial class DeadLetterHandler(
+    DeadLetterStore store, TimeProvider time, ILogger<DeadLetterHandler> logger, RefreshMetrics? metrics = null)
 {
     private const string NoReason =
         "no reason recorded: redeliveries ran out, or the event was dropped before this service could say why";
 
     public async Task<TopicAnswer> HandleAsync(string? cloudEventId, Stream body, CancellationToken ct)
     {
+        metrics?.DeadLetter();
         var data = await DbtEventReader.ReadBodyAsync(body, ct);
         var evt = DbtEventReader.TryParse(data, out _);
 

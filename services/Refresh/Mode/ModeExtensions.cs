@@ -20,6 +20,8 @@ public static class ModeExtensions
         builder.Services.AddSingleton<IValidateOptions<ModeOptions>, ModeOptionsValidator>();
         builder.Services.AddSingleton<ModeCredentialStore>();
         builder.Services.AddSingleton<ModeRateLimiter>();
+        builder.Services.AddSingleton<RefreshMetrics>();
+        builder.Services.AddTransient<ModeCallMetricsHandler>();
 
         builder.Services.AddHttpClient<ModeClient>((services, http) =>
             {
@@ -27,10 +29,14 @@ public static class ModeExtensions
                 http.BaseAddress = new Uri(baseUrl.EndsWith('/') ? baseUrl : baseUrl + "/");
                 http.Timeout = Timeout.InfiniteTimeSpan; // the pipeline's total timeout is the limit
             })
+            // Outermost: one count per call, whatever the retries below did.
+            .AddHttpMessageHandler<ModeCallMetricsHandler>()
             .AddResilienceHandler("mode", (pipeline, context) =>
             {
                 var options = context.ServiceProvider.GetRequiredService<IOptions<ModeOptions>>().Value;
                 var limiter = context.ServiceProvider.GetRequiredService<ModeRateLimiter>();
+                var metrics = context.ServiceProvider.GetRequiredService<RefreshMetrics>();
+                var time = context.ServiceProvider.GetRequiredService<TimeProvider>();
                 pipeline.AddTimeout(options.TotalTimeout);
                 if (options.MaxRetryAttempts > 0)
                 {
@@ -52,7 +58,9 @@ public static class ModeExtensions
                             var request = args.Context.GetRequestMessage()!;
                             var attempts = ModeAttempts.Of(request);
                             attempts?.Waiting();
+                            var started = time.GetTimestamp();
                             var lease = await limiter.AcquireAsync(request, args.Context.CancellationToken);
+                            metrics.RateLimitWait(time.GetElapsedTime(started), lease.IsAcquired);
                             if (lease.IsAcquired)
                             {
                                 attempts?.Let();

@@ -44,7 +44,8 @@ public sealed class StartupTests
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == RejectionMonitor.MeterName && instrument.Meter.Scope == meters) l.EnableMeasurementEvents(instrument);
+            if (instrument.Meter.Name == RejectionMonitor.MeterName && instrument.Meter.Scope == meters
+                && instrument.Name == "moderefresh.ingress.webhooks.rejected") l.EnableMeasurementEvents(instrument);
         };
         listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
         {

@@ -19,6 +19,7 @@ namespace ModeRefresh.TestSupport;
 /// <param name="StatusCode">The status answered, or <see cref="NoAnswer"/> for a call left hanging.</param>
 /// <param name="RunToken">The Report Run token handed out with a 202, or the one a status poll asked about, else null.</param>
 /// <param name="State">The run state answered (202 or a poll's 200), else null.</param>
+/// <param name="TraceParent">The W3C <c>traceparent</c> header the call carried, else null.</param>
 public sealed record FakeModeCall(
     DateTimeOffset At,
     string Method,
@@ -33,7 +34,8 @@ public sealed record FakeModeCall(
     JsonObject? Parameters,
     int StatusCode,
     string? RunToken,
-    string? State = null)
+    string? State = null,
+    string? TraceParent = null)
 {
     /// <summary><see cref="StatusCode"/> of a call that was made to hang and never answered.</summary>
     public const int NoAnswer = 0;

@@ -36,7 +36,8 @@ internal sealed record FakeModeCredentials(string Token, string Secret)
 /// <summary>What was read from one request, before deciding the answer.</summary>
 internal sealed partial record FakeModeRequest(
     string Method, string Path, string? Workspace, string? Report, bool AuthOk,
-    string? Authorization, string? Accept, string? ContentType, string Body, JsonNode? Json, string? Run = null)
+    string? Authorization, string? Accept, string? ContentType, string Body, JsonNode? Json, string? Run = null,
+    string? TraceParent = null)
 {
     /// <summary><c>/api/{workspace}/reports/{report}/runs</c>: starting a run.</summary>
     public bool IsRunsPath => Workspace is not null && Run is null;
@@ -72,12 +73,13 @@ internal sealed partial record FakeModeRequest(
             request.ContentType,
             body,
             json,
-            match.Success && match.Groups["run"].Success ? Uri.UnescapeDataString(match.Groups["run"].Value) : null);
+            match.Success && match.Groups["run"].Success ? Uri.UnescapeDataString(match.Groups["run"].Value) : null,
+            request.Headers.TryGetValue("traceparent", out var traceParent) ? traceParent.ToString() : null);
     }
 
     public FakeModeCall ToCall(DateTimeOffset at, int statusCode, string? runToken, string? state = null) => new(
         at, Method, Path, Workspace, Report, AuthOk, Authorization, Accept, ContentType, Body,
-        (Json as JsonObject)?["parameters"]?.DeepClone() as JsonObject, statusCode, runToken, state);
+        (Json as JsonObject)?["parameters"]?.DeepClone() as JsonObject, statusCode, runToken, state, TraceParent);
 
     [GeneratedRegex("^/api/(?<workspace>[^/]+)/reports/(?<report>[^/]+)/runs(?:/(?<run>[^/]+))?/?$")]
     private static partial Regex RunsPath();

@@ -14,8 +14,12 @@ internal static class StandInCloudEvent
         ReadOnlySpan<byte> data, string dataContentType, IReadOnlyDictionary<string, string> metadata,
         string pubsubName, string topic, string appId, DateTimeOffset now)
     {
-        var traceId = RandomHex(16);
-        var traceParent = $"00-{traceId}-{RandomHex(8)}-01";
+        // daprd: the CloudEvent's traceid/traceparent is its producer span's (a child of the call's gRPC
+        // traceparent), unless metadata overrides it; cloudevent.traceparent wins over cloudevent.traceid
+        // (dapr/dapr v1.18.0 pkg/runtime/pubsub/cloudevents.go NewCloudEvent). The call's own traceparent is not
+        // modelled: a fresh trace stands in for a call without an override.
+        var traceParent = Meta(metadata, "cloudevent.traceparent") ?? Meta(metadata, "cloudevent.traceid")
+            ?? $"00-{RandomHex(16)}-{RandomHex(8)}-01";
         var contentType = string.IsNullOrEmpty(dataContentType) ? "text/plain" : dataContentType;
 
         // A publisher that sends a whole CloudEvent keeps its fields; daprd only fills in what is missing.
@@ -44,7 +48,7 @@ internal static class StandInCloudEvent
         envelope["pubsubname"] = pubsubName;
         envelope["traceparent"] ??= traceParent;
         envelope["traceid"] ??= traceParent;
-        envelope["tracestate"] ??= "";
+        envelope["tracestate"] ??= Meta(metadata, "cloudevent.tracestate") ?? "";
         envelope["time"] ??= now.ToString("yyyy-MM-dd'T'HH:mm:ss.fffK", System.Globalization.CultureInfo.InvariantCulture);
         return envelope;
     }

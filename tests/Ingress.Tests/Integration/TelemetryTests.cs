@@ -1,0 +1,107 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using ModeRefresh.Ingress.Webhooks;
+
+namespace ModeRefresh.Ingress.Tests.Integration;
+
+/// <summary>
+/// Ingress's traces and metrics, seen in-process. Listeners are process-wide and tests run in parallel, so each test
+/// looks for its own request's span (by the id its event carries) rather than counting everything seen.
+/// </summary>
+public sealed class TelemetryTests
+{
+    [Fact]
+    public async Task Post_SignedWebhook_EventCarriesTheRequestSpanAsTraceParent()
+    {
+        using var spans = new SpanRecorder();
+        var (sidecar, app) = await IngressApp.StartAsync();
+        await using var _ = sidecar;
+        using var __ = app;
+
+        var response = await app.CreateClient().PostSignedAsync(Samples.CompletedSuccess("wev_span", jobId: "123", runId: "801"), "k3y-one");
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var traceParent = Assert.Single(sidecar.Published).Metadata["cloudevent.traceparent"];
+        var request = Assert.Single(spans.Stopped, a => a.Id == traceParent);
+        Assert.Equal("Microsoft.AspNetCore", request.Source.Name);
+        Assert.Equal("/webhooks/dbt", request.GetTagItem("url.path"));
+    }
+
+    [Fact]
+    public async Task Post_SignedAndForgedWebhooks_NoSpanOrMeasurementCarriesTheKeyOrTheSignature()
+    {
+        using var spans = new SpanRecorder();
+        const string key = "k3y-one";
+        var body = Samples.CompletedSuccess("wev_secret", jobId: "123", runId: "802");
+        var signature = Samples.Sign(body, key);
+        var (sidecar, app) = await IngressApp.StartAsync(key);
+        await using var _ = sidecar;
+        using var __ = app;
+        using var measurements = new MeasurementRecorder(RejectionMonitor.MeterName, app.Services.GetRequiredService<IMeterFactory>());
+        var client = app.CreateClient();
+
+        var accepted = await client.PostSignedAsync(body, key);
+        var forged = await client.PostSignedAsync(body, "not-the-key");
+
+        Assert.Equal((HttpStatusCode.Accepted, HttpStatusCode.Unauthorized), (accepted.StatusCode, forged.StatusCode));
+        var ours = spans.Stopped.Where(a => a.GetTagItem("url.path") is "/webhooks/dbt").ToList();
+        Assert.NotEmpty(ours);
+        var values = spans.Stopped.SelectMany(a => a.TagObjects.Select(t => $"{t.Key}={t.Value}"))
+            .Concat(measurements.Tags).ToList();
+        Assert.Contains(measurements.Tags, t => t == "outcome=published");
+        Assert.Contains(measurements.Tags, t => t == "outcome=rejected");
+        Assert.DoesNotContain(values, v => v.Contains(key, StringComparison.Ordinal));
+        Assert.DoesNotContain(values, v => v.Contains(signature, StringComparison.Ordinal));
+        Assert.DoesNotContain(values, v => v.Contains(Samples.Sign(body, "not-the-key"), StringComparison.Ordinal));
+    }
+
+    private sealed class SpanRecorder : IDisposable
+    {
+        private readonly ActivityListener _listener;
+
+        public SpanRecorder()
+        {
+            _listener = new ActivityListener
+            {
+                ShouldListenTo = _ => true,
+                Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+                ActivityStopped = Stopped.Enqueue,
+            };
+            ActivitySource.AddActivityListener(_listener);
+        }
+
+        public ConcurrentQueue<Activity> Stopped { get; } = new();
+
+        public void Dispose() => _listener.Dispose();
+    }
+
+    private sealed class MeasurementRecorder : IDisposable
+    {
+        private readonly MeterListener _listener = new();
+
+        // Other tests' apps run in parallel with the same meter name: only this app's meters (its IMeterFactory).
+        public MeasurementRecorder(string meterName, IMeterFactory scope)
+        {
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == meterName && instrument.Meter.Scope == scope) listener.EnableMeasurementEvents(instrument);
+            };
+            _listener.SetMeasurementEventCallback<long>((_, _, tags, _) => Record(tags));
+            _listener.SetMeasurementEventCallback<int>((_, _, tags, _) => Record(tags));
+            _listener.SetMeasurementEventCallback<double>((_, _, tags, _) => Record(tags));
+            _listener.Start();
+        }
+
+        public ConcurrentQueue<string> Tags { get; } = new();
+
+        private void Record(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            foreach (var tag in tags) Tags.Enqueue($"{tag.Key}={tag.Value}");
+        }
+
+        public void Dispose() => _listener.Dispose();
+    }
+}
