@@ -1,8 +1,8 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
+using ModeRefresh.TestSupport;
 using ModeRefresh.Ingress.Webhooks;
 
 namespace ModeRefresh.Ingress.Tests.Integration;
@@ -56,52 +56,5 @@ public sealed class TelemetryTests
         Assert.DoesNotContain(values, v => v.Contains(key, StringComparison.Ordinal));
         Assert.DoesNotContain(values, v => v.Contains(signature, StringComparison.Ordinal));
         Assert.DoesNotContain(values, v => v.Contains(Samples.Sign(body, "not-the-key"), StringComparison.Ordinal));
-    }
-
-    private sealed class SpanRecorder : IDisposable
-    {
-        private readonly ActivityListener _listener;
-
-        public SpanRecorder()
-        {
-            _listener = new ActivityListener
-            {
-                ShouldListenTo = _ => true,
-                Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-                ActivityStopped = Stopped.Enqueue,
-            };
-            ActivitySource.AddActivityListener(_listener);
-        }
-
-        public ConcurrentQueue<Activity> Stopped { get; } = new();
-
-        public void Dispose() => _listener.Dispose();
-    }
-
-    private sealed class MeasurementRecorder : IDisposable
-    {
-        private readonly MeterListener _listener = new();
-
-        // Other tests' apps run in parallel with the same meter name: only this app's meters (its IMeterFactory).
-        public MeasurementRecorder(string meterName, IMeterFactory scope)
-        {
-            _listener.InstrumentPublished = (instrument, listener) =>
-            {
-                if (instrument.Meter.Name == meterName && instrument.Meter.Scope == scope) listener.EnableMeasurementEvents(instrument);
-            };
-            _listener.SetMeasurementEventCallback<long>((_, _, tags, _) => Record(tags));
-            _listener.SetMeasurementEventCallback<int>((_, _, tags, _) => Record(tags));
-            _listener.SetMeasurementEventCallback<double>((_, _, tags, _) => Record(tags));
-            _listener.Start();
-        }
-
-        public ConcurrentQueue<string> Tags { get; } = new();
-
-        private void Record(ReadOnlySpan<KeyValuePair<string, object?>> tags)
-        {
-            foreach (var tag in tags) Tags.Enqueue($"{tag.Key}={tag.Value}");
-        }
-
-        public void Dispose() => _listener.Dispose();
     }
 }

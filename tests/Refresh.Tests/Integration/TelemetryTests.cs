@@ -1,8 +1,8 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
+using ModeRefresh.TestSupport;
 using ModeRefresh.Refresh.Tests.Support;
 using ModeRefresh.Refresh.Tracking;
 
@@ -66,53 +66,5 @@ public sealed class TelemetryTests
         Assert.Equal("SUCCESS", await app.DeliverAsync(DbtEvents.Completed(), "ce-dead-counted", RefreshApp.DeadLetterRoute));
 
         Assert.Contains(measurements.Seen, m => m == "moderefresh.refresh.dead_letters");
-    }
-
-    private sealed class SpanRecorder : IDisposable
-    {
-        private readonly ActivityListener _listener;
-
-        public SpanRecorder()
-        {
-            _listener = new ActivityListener
-            {
-                ShouldListenTo = _ => true,
-                Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-                ActivityStopped = Stopped.Enqueue,
-            };
-            ActivitySource.AddActivityListener(_listener);
-        }
-
-        public ConcurrentQueue<Activity> Stopped { get; } = new();
-
-        public void Dispose() => _listener.Dispose();
-    }
-
-    private sealed class MeasurementRecorder : IDisposable
-    {
-        private readonly MeterListener _listener = new();
-
-        // Other tests' apps run in parallel with the same meter name: only this app's meters (its IMeterFactory).
-        public MeasurementRecorder(string meterName, IMeterFactory scope)
-        {
-            _listener.InstrumentPublished = (instrument, listener) =>
-            {
-                if (instrument.Meter.Name == meterName && instrument.Meter.Scope == scope) listener.EnableMeasurementEvents(instrument);
-            };
-            _listener.SetMeasurementEventCallback<long>((i, _, tags, _) => Record(i, tags));
-            _listener.SetMeasurementEventCallback<double>((i, _, tags, _) => Record(i, tags));
-            _listener.Start();
-        }
-
-        /// <summary>The instrument's name, then "instrument tag=value" per tag, for each measurement.</summary>
-        public ConcurrentQueue<string> Seen { get; } = new();
-
-        private void Record(Instrument instrument, ReadOnlySpan<KeyValuePair<string, object?>> tags)
-        {
-            Seen.Enqueue(instrument.Name);
-            foreach (var tag in tags) Seen.Enqueue($"{instrument.Name} {tag.Key}={tag.Value}");
-        }
-
-        public void Dispose() => _listener.Dispose();
     }
 }
