@@ -21,13 +21,13 @@ public sealed class DeadLetterTests
         Assert.Equal("SUCCESS", await app.DeliverAsync(evt, "ce-401", RefreshApp.DeadLetterRoute));
 
         Assert.True(app.Logs.Contains(LogLevel.Error, "Dead-lettered event wev_401 (dbt run 12345, job 123): acme/r1: Mode answered 401"));
-        var entry = Assert.Single(await ListAsync(app));
+        var entry = Assert.Single(await app.ListDeadLettersAsync());
         Assert.Equal("wev_401", entry["eventId"]!.GetValue<string>());
         Assert.Equal("ce-401", entry["cloudEventId"]!.GetValue<string>());
         Assert.Equal("12345", entry["runId"]!.GetValue<string>());
         Assert.Contains("Mode answered 401", entry["reason"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Null(entry["payload"]); // the list stays small: each dead letter's data is fetched on its own
-        var one = await GetAsync(app, entry["id"]!.GetValue<string>());
+        var one = await app.GetDeadLetterAsync(entry["id"]!.GetValue<string>());
         Assert.Equal("wev_401", one["payload"]!["eventId"]!.GetValue<string>());
         Assert.Equal(evt.ToJsonString().Length, one["payloadBytes"]!.GetValue<long>());
     }
@@ -40,7 +40,7 @@ public sealed class DeadLetterTests
 
         Assert.Equal("SUCCESS", await app.DeliverAsync(JsonNode.Parse("{}"), "ce-malformed", RefreshApp.DeadLetterRoute));
 
-        var entry = Assert.Single(await ListAsync(app));
+        var entry = Assert.Single(await app.ListDeadLettersAsync());
         Assert.StartsWith("malformed event data", entry["reason"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
@@ -54,7 +54,7 @@ public sealed class DeadLetterTests
 
         Assert.Equal("SUCCESS", await app.DeliverAsync(evt, "ce-503", RefreshApp.DeadLetterRoute));
 
-        Assert.Contains("Mode answered 503", Assert.Single(await ListAsync(app))["reason"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains("Mode answered 503", Assert.Single(await app.ListDeadLettersAsync())["reason"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -64,7 +64,7 @@ public sealed class DeadLetterTests
 
         Assert.Equal("SUCCESS", await app.DeliverAsync(DbtEvents.Completed(eventId: "wev_never"), "ce-never", RefreshApp.DeadLetterRoute));
 
-        Assert.StartsWith("no reason recorded", Assert.Single(await ListAsync(app))["reason"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.StartsWith("no reason recorded", Assert.Single(await app.ListDeadLettersAsync())["reason"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -77,7 +77,7 @@ public sealed class DeadLetterTests
             Assert.Equal("SUCCESS", await app.DeliverAsync(DbtEvents.Completed(), "ce-twice", RefreshApp.DeadLetterRoute));
         }
 
-        Assert.Single(await ListAsync(app));
+        Assert.Single(await app.ListDeadLettersAsync());
     }
 
     [Fact]
@@ -91,7 +91,7 @@ public sealed class DeadLetterTests
             Assert.Equal("SUCCESS", await app.DeliverAsync(DbtEvents.Completed(eventId: $"wev_{i}"), $"ce-{i}", RefreshApp.DeadLetterRoute));
         }
 
-        Assert.Equal(["wev_2", "wev_3", "wev_4"], (await ListAsync(app)).Select(e => e["eventId"]!.GetValue<string>()));
+        Assert.Equal(["wev_2", "wev_3", "wev_4"], (await app.ListDeadLettersAsync()).Select(e => e["eventId"]!.GetValue<string>()));
     }
 
     [Fact]
@@ -103,7 +103,7 @@ public sealed class DeadLetterTests
             app.DeliverAsync(DbtEvents.Completed(eventId: $"wev_{i}"), $"ce-{i}", RefreshApp.DeadLetterRoute)));
 
         Assert.All(answers, a => Assert.Equal("SUCCESS", a));
-        Assert.Equal(6, (await ListAsync(app)).Count);
+        Assert.Equal(6, (await app.ListDeadLettersAsync()).Count);
     }
 
     [Fact]
@@ -124,22 +124,6 @@ public sealed class DeadLetterTests
         using var response = await app.Client.GetAsync("/deadletters", TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-    }
-
-    private static async Task<JsonObject> GetAsync(RefreshApp app, string id)
-    {
-        using var response = await app.Client.GetAsync($"/deadletters/{id}", TestContext.Current.CancellationToken);
-        var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
-        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {body}");
-        return JsonNode.Parse(body)!.AsObject();
-    }
-
-    private static async Task<IReadOnlyList<JsonObject>> ListAsync(RefreshApp app)
-    {
-        using var response = await app.Client.GetAsync("/deadletters", TestContext.Current.CancellationToken);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var list = JsonNode.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken))!.AsArray();
-        return [.. list.Select(n => n!.AsObject())];
     }
 
     // Keeps the topic name visible in this file: the route and topic must match what /dapr/subscribe lists.

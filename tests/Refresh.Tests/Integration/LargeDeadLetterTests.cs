@@ -29,11 +29,11 @@ public sealed class LargeDeadLetterTests
         var answer = await app.DeliverAsync(evt, "ce-big", RefreshApp.DeadLetterRoute);
 
         Assert.Equal("SUCCESS", answer);
-        var entry = Assert.Single(await ListAsync(app));
+        var entry = Assert.Single(await app.ListDeadLettersAsync());
         Assert.Equal("wev_big", entry["eventId"]!.GetValue<string>());
         Assert.Equal(Encoding.UTF8.GetByteCount(evt.ToJsonString()), entry["payloadBytes"]!.GetValue<long>());
         Assert.True(entry["payloadTruncated"]!.GetValue<bool>());
-        var one = await GetAsync(app, entry["id"]!.GetValue<string>());
+        var one = await app.GetDeadLetterAsync(entry["id"]!.GetValue<string>());
         var raw = one["rawPayload"]!.GetValue<string>();
         Assert.Equal(1024 * 1024, Encoding.UTF8.GetByteCount(raw));
         Assert.StartsWith(evt.ToJsonString()[..200], raw, StringComparison.Ordinal);
@@ -49,9 +49,9 @@ public sealed class LargeDeadLetterTests
 
         Assert.Equal("SUCCESS", await app.DeliverAsync(evt, "ce-whole", RefreshApp.DeadLetterRoute));
 
-        var entry = Assert.Single(await ListAsync(app));
+        var entry = Assert.Single(await app.ListDeadLettersAsync());
         Assert.Null(entry["payloadTruncated"]);
-        var one = await GetAsync(app, entry["id"]!.GetValue<string>());
+        var one = await app.GetDeadLetterAsync(entry["id"]!.GetValue<string>());
         Assert.Equal(evt.ToJsonString(), one["payload"]!.ToJsonString());
     }
 
@@ -65,7 +65,7 @@ public sealed class LargeDeadLetterTests
             Assert.Equal("SUCCESS", await app.DeliverAsync(Large($"wev_{i}", 2_000_000), $"ce-{i}", RefreshApp.DeadLetterRoute));
         }
 
-        Assert.Equal(Enumerable.Range(0, 10).Select(i => $"wev_{i}"), (await ListAsync(app)).Select(e => e["eventId"]!.GetValue<string>()));
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => $"wev_{i}"), (await app.ListDeadLettersAsync()).Select(e => e["eventId"]!.GetValue<string>()));
         Assert.True(app.Sidecar.GetStateSnapshot(Store)["deadletters"].Value.Length < 10_000);
     }
 
@@ -79,7 +79,7 @@ public sealed class LargeDeadLetterTests
 
         Assert.Equal("SUCCESS", await app.DeliverAsync(DbtEvents.Completed(eventId: eventId), "ce-long", RefreshApp.DeadLetterRoute));
 
-        var entry = Assert.Single(await ListAsync(app));
+        var entry = Assert.Single(await app.ListDeadLettersAsync());
         var kept = entry["reason"]!.GetValue<string>();
         Assert.StartsWith(reason[..DeadLetterStore.MaxReasonChars], kept, StringComparison.Ordinal);
         Assert.EndsWith($"(cut: {reason.Length} characters in all)", kept, StringComparison.Ordinal);
@@ -110,10 +110,10 @@ public sealed class LargeDeadLetterTests
 
         Assert.Equal("SUCCESS", await app.DeliverAsync(DbtEvents.Completed(eventId: "wev_new"), "ce-new", RefreshApp.DeadLetterRoute));
 
-        var list = await ListAsync(app);
+        var list = await app.ListDeadLettersAsync();
         Assert.Equal(["wev_old", "wev_new"], list.Select(e => e["eventId"]!.GetValue<string>()));
         Assert.All(list, e => Assert.Null(e["payload"]));
-        var old = await GetAsync(app, DeadLetterStore.IdFor("ce-old"));
+        var old = await app.GetDeadLetterAsync(DeadLetterStore.IdFor("ce-old"));
         Assert.Equal("""{"eventId":"wev_old","n":1}""", old["payload"]!.ToJsonString());
         Assert.DoesNotContain("wev_old\",\"n\"", Encoding.UTF8.GetString(app.Sidecar.GetStateSnapshot(Store)["deadletters"].Value), StringComparison.Ordinal);
     }
@@ -155,7 +155,7 @@ public sealed class LargeDeadLetterTests
 
         Assert.All(answers, a => Assert.Equal("SUCCESS", a));
         Assert.Equal(Enumerable.Range(0, 12).Select(i => $"wev_{i}").Order(),
-            (await ListAsync(one)).Select(e => e["eventId"]!.GetValue<string>()).Order());
+            (await one.ListDeadLettersAsync()).Select(e => e["eventId"]!.GetValue<string>()).Order());
     }
 
     [Fact]
@@ -167,7 +167,7 @@ public sealed class LargeDeadLetterTests
             app.DeliverAsync(DbtEvents.Completed(eventId: $"wev_{i}"), $"ce-{i}", RefreshApp.DeadLetterRoute)));
 
         Assert.All(answers, a => Assert.Equal("SUCCESS", a));
-        Assert.Equal(12, (await ListAsync(app)).Count);
+        Assert.Equal(12, (await app.ListDeadLettersAsync()).Count);
         Assert.All(app.Sidecar.StateAttempts, a => Assert.Equal(StandInStateOutcome.Ok, a.Outcome));
     }
 
@@ -177,21 +177,5 @@ public sealed class LargeDeadLetterTests
         var evt = DbtEvents.Completed(eventId: eventId);
         evt["data"]!["runStatusMessage"] = new string('m', size);
         return evt;
-    }
-
-    private static async Task<JsonObject> GetAsync(RefreshApp app, string id)
-    {
-        using var response = await app.Client.GetAsync($"/deadletters/{id}", TestContext.Current.CancellationToken);
-        var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
-        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {body[..Math.Min(body.Length, 500)]}");
-        return JsonNode.Parse(body)!.AsObject();
-    }
-
-    private static async Task<IReadOnlyList<JsonObject>> ListAsync(RefreshApp app)
-    {
-        using var response = await app.Client.GetAsync("/deadletters", TestContext.Current.CancellationToken);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var list = JsonNode.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken))!.AsArray();
-        return [.. list.Select(n => n!.AsObject())];
     }
 }

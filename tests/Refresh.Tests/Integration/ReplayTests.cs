@@ -56,15 +56,15 @@ public sealed class ReplayTests
         app.Mode.SetCredentials("other-token", "other-secret");
         await PublishAsIngressAsync(app, DbtEvents.Completed(eventId: "wev_again"));
         var id = await WaitForDeadLetterAsync(app, "wev_again");
-        var firstAt = (await ListAsync(app)).Single()["deadLetteredAt"]!.GetValue<DateTimeOffset>();
+        var firstAt = (await app.ListDeadLettersAsync()).Single()["deadLetteredAt"]!.GetValue<DateTimeOffset>();
         var refusedBefore = app.Mode.Calls.Count(c => !c.AuthOk);
 
         await ReplayAsync(app, id);
 
         // The same event dead-letters again: listed once, after the replay, not taken for a redelivery of the first.
-        await Eventually.UntilAsync(async () => (await ListAsync(app)).Single()["deadLetteredAt"]!.GetValue<DateTimeOffset>() > firstAt,
+        await Eventually.UntilAsync(async () => (await app.ListDeadLettersAsync()).Single()["deadLetteredAt"]!.GetValue<DateTimeOffset>() > firstAt,
             "the replayed event dead-lettered again", Ct);
-        var entry = (await ListAsync(app)).Single();
+        var entry = (await app.ListDeadLettersAsync()).Single();
         Assert.Null(entry["replayedAt"]);
         Assert.Equal(1, entry["replays"]!.GetValue<int>());
         Assert.Contains("Mode answered 401", entry["reason"]!.GetValue<string>(), StringComparison.Ordinal);
@@ -76,14 +76,14 @@ public sealed class ReplayTests
     {
         await using var app = await RefreshApp.StartAsync(RefreshApp.Report(0, "r1", "123"));
         Assert.Equal("SUCCESS", await app.DeliverAsync(DbtEvents.Completed(eventId: "wev_del"), "ce-del", RefreshApp.DeadLetterRoute));
-        var id = (await ListAsync(app)).Single()["id"]!.GetValue<string>();
+        var id = (await app.ListDeadLettersAsync()).Single()["id"]!.GetValue<string>();
         Assert.Contains($"deadletters:payload:{id}", app.Sidecar.GetStateSnapshot("statestore").Keys);
 
         using var first = await app.Client.DeleteAsync($"/deadletters/{id}", Ct);
         using var second = await app.Client.DeleteAsync($"/deadletters/{id}", Ct);
 
         Assert.Equal((HttpStatusCode.NoContent, HttpStatusCode.NoContent), (first.StatusCode, second.StatusCode));
-        Assert.Empty(await ListAsync(app));
+        Assert.Empty(await app.ListDeadLettersAsync());
         Assert.DoesNotContain($"deadletters:payload:{id}", app.Sidecar.GetStateSnapshot("statestore").Keys);
         using var replay = await app.Client.PostAsync($"/deadletters/{id}/replay", null, Ct);
         Assert.Equal(HttpStatusCode.NotFound, replay.StatusCode);
@@ -97,7 +97,7 @@ public sealed class ReplayTests
         var evt = DbtEvents.Completed(eventId: "wev_big");
         evt["data"]!["runStatusMessage"] = new string('x', 4000);
         Assert.Equal("SUCCESS", await app.DeliverAsync(evt, "ce-big", RefreshApp.DeadLetterRoute));
-        var id = (await ListAsync(app)).Single()["id"]!.GetValue<string>();
+        var id = (await app.ListDeadLettersAsync()).Single()["id"]!.GetValue<string>();
 
         using var response = await app.Client.PostAsync($"/deadletters/{id}/replay", null, Ct);
 
@@ -138,7 +138,7 @@ public sealed class ReplayTests
         string? id = null;
         await Eventually.UntilAsync(async () =>
         {
-            id = (await ListAsync(app)).FirstOrDefault(e => e["eventId"]?.GetValue<string>() == eventId)?["id"]?.GetValue<string>();
+            id = (await app.ListDeadLettersAsync()).FirstOrDefault(e => e["eventId"]?.GetValue<string>() == eventId)?["id"]?.GetValue<string>();
             return id is not null;
         }, $"dead letter {eventId} listed", Ct);
         return id!;
@@ -150,12 +150,5 @@ public sealed class ReplayTests
         var body = await response.Content.ReadAsStringAsync(Ct);
         Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"{(int)response.StatusCode}: {body}");
         return JsonNode.Parse(body)!.AsObject();
-    }
-
-    private static async Task<IReadOnlyList<JsonObject>> ListAsync(RefreshApp app)
-    {
-        using var response = await app.Client.GetAsync("/deadletters", Ct);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return [.. JsonNode.Parse(await response.Content.ReadAsStringAsync(Ct))!.AsArray().Select(n => n!.AsObject())];
     }
 }

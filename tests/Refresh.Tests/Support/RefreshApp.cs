@@ -237,6 +237,24 @@ internal sealed class RefreshApp : IAsyncDisposable
         await Sidecar.DisposeAsync();
     }
 
+    /// <summary><c>GET /deadletters/{id}</c>, which must answer 200 (the body, cut, is in the failure message otherwise).</summary>
+    public async Task<JsonObject> GetDeadLetterAsync(string id)
+    {
+        using var response = await Client.GetAsync($"/deadletters/{id}", TestContext.Current.CancellationToken);
+        var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {body[..Math.Min(body.Length, 500)]}");
+        return JsonNode.Parse(body)!.AsObject();
+    }
+
+    /// <summary><c>GET /deadletters</c>, which must answer 200: the listed entries.</summary>
+    public async Task<IReadOnlyList<JsonObject>> ListDeadLettersAsync()
+    {
+        using var response = await Client.GetAsync("/deadletters", TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var list = JsonNode.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken))!.AsArray();
+        return [.. list.Select(n => n!.AsObject())];
+    }
+
     private sealed class Factory(IReadOnlyDictionary<string, string?> settings) : WebApplicationFactory<Program>
     {
         public TestLogs Logs { get; } = new();
