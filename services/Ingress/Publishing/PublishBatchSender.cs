@@ -48,8 +48,9 @@ internal sealed class PublishBatchSender(
         }
     }
 
-    // One bound for the call and any fallback after it: Ingress:PublishTimeout (tighter than Dapr:CallTimeout, as dbt
-    // waits 10 s for the whole webhook). A deadline that fires ends the call inside, answered "timed out" there.
+    // One bound for the call and any fallback after it: Ingress:PublishTimeout, Ingress's own (at most 7 s, where
+    // Dapr:CallTimeout may be minutes: dbt waits 10 s for the whole webhook). A deadline that fires ends the call
+    // inside, where it is answered "timed out".
     private Task SendAsync(string topic, List<PendingPublish> batch) =>
         SidecarCall.WithDeadline(options.PublishTimeout, time, deadline => SendWithinAsync(topic, batch, deadline), CancellationToken.None);
 

@@ -23,8 +23,8 @@ public sealed class DaprOptions
 
     /// <summary>
     /// Upper bound for one sidecar call (see <see cref="SidecarCall"/>). Without it a hung sidecar would hold a
-    /// delivery until daprd gives up, and the answer (RETRY) would never be written. Ingress bounds its calls more
-    /// tightly still (dbt waits 10 s in all): Ingress:SecretTimeout and Ingress:PublishTimeout.
+    /// delivery until daprd gives up, and the answer (RETRY) would never be written. Ingress bounds its calls with
+    /// its own, narrower settings instead (dbt waits 10 s in all): Ingress:SecretTimeout and Ingress:PublishTimeout.
     /// </summary>
     [TimeSpanRange("00:00:00.100", "00:05:00")]
     public TimeSpan CallTimeout { get; set; } = TimeSpan.FromSeconds(5);
