@@ -1,17 +1,16 @@
 using System.ComponentModel.DataAnnotations;
+using ModeRefresh.ServiceDefaults;
 
 namespace ModeRefresh.Ingress;
 
-/// <summary>Settings of the Ingress service, section <c>Ingress</c> (env: <c>Ingress__PubSubName</c>, ...).</summary>
+/// <summary>
+/// Settings of the Ingress service, section <c>Ingress</c> (env: <c>Ingress__WebhookKeySecretName</c>, ...). The Dapr
+/// component names are the <c>Dapr</c> section both services share (<see cref="DaprOptions"/>): <c>Dapr:PubsubName</c>
+/// is where the events go, <c>Dapr:SecretStore</c> holds the webhook key(s).
+/// </summary>
 public sealed class IngressOptions
 {
     public const string SectionName = "Ingress";
-
-    /// <summary>Dapr pub/sub component the verified events are published to.</summary>
-    [Required] public string PubSubName { get; set; } = "pubsub";
-
-    /// <summary>Dapr secret store component that holds the webhook key(s).</summary>
-    [Required] public string SecretStoreName { get; set; } = "secretstore";
 
     /// <summary>Secret holding the dbt webhook key; several keys may be separated by commas, semicolons or white space.</summary>
     [Required] public string WebhookKeySecretName { get; set; } = "DBT_WEBHOOK_KEY";
@@ -31,7 +30,10 @@ public sealed class IngressOptions
     [TimeSpanRange("00:00:00", "01:00:00")]
     public TimeSpan KeyReloadOnFailureInterval { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Bound on one secret-store read; dbt waits only 10 s for the whole request.</summary>
+    /// <summary>
+    /// Bound on one secret-store read; dbt waits only 10 s for the whole request, so this is tighter than the
+    /// Dapr:CallTimeout that bounds Refresh's sidecar calls.
+    /// </summary>
     [TimeSpanRange("00:00:00.050", "00:00:05")]
     public TimeSpan SecretTimeout { get; set; } = TimeSpan.FromSeconds(2);
 

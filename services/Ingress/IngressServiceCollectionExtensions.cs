@@ -1,16 +1,20 @@
 using Dapr.Client;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using ModeRefresh.Ingress.Health;
 using ModeRefresh.Ingress.Keys;
 using ModeRefresh.Ingress.Publishing;
 using ModeRefresh.Ingress.Sidecar;
 using ModeRefresh.Ingress.Webhooks;
+using ModeRefresh.ServiceDefaults;
 
 namespace ModeRefresh.Ingress;
 
 public static class IngressServiceCollectionExtensions
 {
+    /// <summary>
+    /// Ingress's own parts, on top of <see cref="ServiceDefaultsExtensions.AddServiceDefaults"/> (which brings the
+    /// <c>Dapr</c> section, the checked sidecar endpoints, the clock, health and the error shape).
+    /// </summary>
     public static WebApplicationBuilder AddIngress(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<IngressOptions>()
@@ -19,16 +23,6 @@ public static class IngressServiceCollectionExtensions
         // The source-generated validator of the same data annotations (ValidateDataAnnotations needs reflection: IL2026),
         // its failures naming the configuration keys.
         builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<IngressOptions>, IngressOptionsKeyValidator>();
-        builder.Services.TryAddSingleton(TimeProvider.System);
-        // Where the sidecar is (DAPR_GRPC_ENDPOINT, DAPR_HTTP_ENDPOINT, as the SDK resolves them), checked at start-up.
-        builder.Services.AddOptions<SidecarEndpoints>()
-            .Configure<IConfiguration>((o, configuration) =>
-            {
-                var resolved = SidecarEndpoints.FromConfiguration(configuration);
-                (o.GrpcEndpoint, o.HttpEndpoint, o.ApiToken) = (resolved.GrpcEndpoint, resolved.HttpEndpoint, resolved.ApiToken);
-            })
-            .ValidateOnStart();
-        builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<SidecarEndpoints>, SidecarEndpointsValidator>();
         builder.Services.AddSingleton<SidecarReachability>();
         // The SDK at the same, checked, endpoints (reading them validates them: a bad one fails naming the variable); it
         // sends DAPR_API_TOKEN. Its gRPC channel runs over an HttpClient of its own, so gRPC's reconnect backoff does
@@ -47,7 +41,7 @@ public static class IngressServiceCollectionExtensions
         builder.Services.AddHostedService<WebhookKeyRefresher>();
         // Publishing calls the sidecar's gRPC API itself (bulk, per-entry metadata), at the same endpoint as the SDK.
         builder.Services.AddSingleton(sp => SidecarPublishApi.From(sp.GetRequiredService<IOptions<SidecarEndpoints>>().Value));
-        builder.Services.AddSingleton<ReadinessProbe>();
+        builder.Services.AddHealthChecks().AddIngressReadiness();
         builder.Services.AddSingleton<EventPublisher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EventPublisher>());
         builder.Services.AddSingleton<RejectionMonitor>();

@@ -1,14 +1,15 @@
 using ModeRefresh.Ingress;
-using ModeRefresh.Ingress.Health;
 using ModeRefresh.Ingress.Webhooks;
 using ModeRefresh.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
-builder.AddServiceTelemetry("ingress", RejectionMonitor.MeterName);
+builder.AddServiceDefaults("ingress", RejectionMonitor.MeterName);
 builder.AddIngress();
 
 var app = builder.Build();
-app.MapHealth();
+// An unexpected failure is answered in the same problem-details shape as every refusal.
+app.UseExceptionHandler();
+app.MapServiceDefaults();
 app.MapDbtWebhooks();
 // A bad setting: one line on stderr naming its key, and exit code 1.
 return app.RunOrReportStartupFailure();

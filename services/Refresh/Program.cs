@@ -1,30 +1,11 @@
-using ModeRefresh.Refresh.Auth;
-using ModeRefresh.Refresh.DeadLetters;
-using ModeRefresh.Refresh.Exposures;
-using ModeRefresh.Refresh.Health;
 using ModeRefresh.Refresh.Hosting;
-using ModeRefresh.Refresh.Idempotency;
-using ModeRefresh.Refresh.Mode;
-using ModeRefresh.Refresh.Routing;
-using ModeRefresh.Refresh.Sidecar;
 using ModeRefresh.Refresh.Subscription;
 using ModeRefresh.Refresh.Tracking;
 using ModeRefresh.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
-builder.AddServiceTelemetry("refresh", TrackingMetrics.MeterName);
-
-builder.AddRefreshConfigFile();
-builder.AddSidecar();
-builder.AddAppApiTokenAuth();
-builder.AddReportRouting();
-builder.AddModeClient();
-builder.AddIdempotency();
-builder.AddDeadLetters();
-builder.AddExposureRouting();
-builder.AddDbtRunSubscription();
-builder.AddRunTracking();
-builder.AddHealth();
+builder.AddServiceDefaults("refresh", TrackingMetrics.MeterName);
+builder.AddRefresh();
 
 var app = builder.Build();
 
@@ -34,11 +15,8 @@ app.UseAuthentication();
 app.UseAuthorization();
 app.UseDaprCloudEvents(); // after auth: an unauthenticated body is never parsed
 
-app.MapDbtRunSubscription();
-app.MapDeadLetters();
-app.MapRunTracking();
-app.MapRunDecisions();
-app.MapHealth();
+app.MapServiceDefaults();
+app.MapRefresh();
 
 // A bad setting: one line on stderr naming its key, and exit code 1.
 return app.RunOrReportStartupFailure();

@@ -40,8 +40,8 @@ public sealed partial class KubernetesBrokerTests
         Assert.Equal(type, pubsub["spec"]?["type"]?.AsString());
         Assert.Equal(["ingress", "refresh"], ((pubsub["scopes"] as YSeq)?.Items ?? []).Select(s => s.AsString()).Order(StringComparer.Ordinal));
 
-        // Ingress publishes to Ingress:PubSubName, Refresh subscribes on Dapr:PubsubName (both default "pubsub").
-        Assert.Equal(Setting(rendering, "ingress", "Ingress__PubSubName") ?? "pubsub", pubsub["metadata"]?["name"]?.AsString());
+        // Both services read Dapr:PubsubName: Ingress publishes to it, Refresh subscribes on it (default "pubsub").
+        Assert.Equal(Setting(rendering, "ingress", "Dapr__PubsubName") ?? "pubsub", pubsub["metadata"]?["name"]?.AsString());
         Assert.Equal(Setting(rendering, "refresh", "Dapr__PubsubName") ?? "pubsub", pubsub["metadata"]?["name"]?.AsString());
 
         // The resiliency policies target the pub/sub by that name.

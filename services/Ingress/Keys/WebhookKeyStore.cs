@@ -2,6 +2,7 @@ using Dapr;
 using Dapr.Client;
 using Microsoft.Extensions.Options;
 using ModeRefresh.Ingress.Sidecar;
+using ModeRefresh.ServiceDefaults;
 
 namespace ModeRefresh.Ingress.Keys;
 
@@ -11,7 +12,7 @@ namespace ModeRefresh.Ingress.Keys;
 /// Loads are shared: concurrent requests wait for one read, never start a stampede on the sidecar.
 /// </summary>
 public sealed class WebhookKeyStore(
-    DaprClient dapr, IOptions<IngressOptions> options, IOptions<SidecarEndpoints> sidecar, SidecarReachability reachability,
+    DaprClient dapr, IOptions<IngressOptions> options, IOptions<DaprOptions> components, IOptions<SidecarEndpoints> sidecar, SidecarReachability reachability,
     TimeProvider time, ILogger<WebhookKeyStore> logger)
 {
     // After a failed read with no keys at all, requests answer 503 at once for this long instead of each
@@ -86,11 +87,13 @@ public sealed class WebhookKeyStore(
     private async Task<bool> LoadAsync()
     {
         var o = options.Value;
+        var store = components.Value.SecretStore;
         var address = sidecar.Value.GrpcAddress;
         try
         {
-            using var timeout = new CancellationTokenSource(o.SecretTimeout, time);
-            var secret = await dapr.GetSecretAsync(o.SecretStoreName, o.WebhookKeySecretName, cancellationToken: timeout.Token);
+            // Ingress:SecretTimeout, not Dapr:CallTimeout: a webhook may be waiting for this read, and dbt waits 10 s.
+            var secret = await SidecarCall.WithDeadline(o.SecretTimeout, time,
+                t => dapr.GetSecretAsync(store, o.WebhookKeySecretName, cancellationToken: t), CancellationToken.None);
             reachability.Reached(address);
             var loaded = KeyListParser.Parse(SecretValue(secret, o.WebhookKeySecretName));
             var changed = !SameKeys(keys, loaded);
@@ -99,7 +102,7 @@ public sealed class WebhookKeyStore(
             if (loaded.Count == 0)
             {
                 lastFailedLoad = time.GetUtcNow();
-                problem = $"secret {o.WebhookKeySecretName} in store {o.SecretStoreName} holds no webhook key";
+                problem = $"secret {o.WebhookKeySecretName} in store {store} holds no webhook key";
             }
             else
             {
@@ -107,7 +110,7 @@ public sealed class WebhookKeyStore(
             }
 
             // Logged when the keys change (a rotation), not at every periodic re-read or cold retry.
-            if (changed || !loadedOnce) IngressLog.KeysLoaded(logger, loaded.Count, o.SecretStoreName, o.WebhookKeySecretName);
+            if (changed || !loadedOnce) IngressLog.KeysLoaded(logger, loaded.Count, store, o.WebhookKeySecretName);
             loadedOnce = true;
             return loaded.Count > 0;
         }
@@ -117,20 +120,21 @@ public sealed class WebhookKeyStore(
             // The text comes from the transport or the sidecar and never holds the secret value.
             var unreachable = SidecarFailure.Unreachable(ex);
             var reason = unreachable is not null ? "sidecar not reachable: " + unreachable : Describe(ex, o.SecretTimeout);
-            if (keys.Count == 0) problem = $"reading secret {o.WebhookKeySecretName} from store {o.SecretStoreName} failed: {reason}";
+            if (keys.Count == 0) problem = $"reading secret {o.WebhookKeySecretName} from store {store} failed: {reason}";
             if (unreachable is not null) reachability.Unreachable(address, "DAPR_GRPC_ENDPOINT", unreachable);
-            else if (ex is not OperationCanceledException) reachability.Reached(address);
+            // A read that timed out says nothing about whether the sidecar is there.
+            else if (ex is not (OperationCanceledException or SidecarDeadlineExceededException)) reachability.Reached(address);
 
             // An unreachable sidecar is said once, with its address and what to do, by the reachability tracker; any
             // other failure once per change of reason. Repeats (every cold retry, every refresh) go to Debug.
             if (unreachable is null && reason != lastLoggedFailure)
             {
                 lastLoggedFailure = reason;
-                IngressLog.KeysLoadFailed(logger, o.SecretStoreName, o.WebhookKeySecretName, keys.Count, reason);
+                IngressLog.KeysLoadFailed(logger, store, o.WebhookKeySecretName, keys.Count, reason);
             }
             else
             {
-                IngressLog.KeysLoadFailedAgain(logger, o.SecretStoreName, o.WebhookKeySecretName, keys.Count, reason);
+                IngressLog.KeysLoadFailedAgain(logger, store, o.WebhookKeySecretName, keys.Count, reason);
             }
 
             return keys.Count > 0;
@@ -140,7 +144,7 @@ public sealed class WebhookKeyStore(
     // The SDK's DaprException hides the cause ("See InnerException for details"): name the sidecar's answer instead.
     private static string Describe(Exception ex, TimeSpan bound) => ex switch
     {
-        OperationCanceledException => $"no answer within {bound}",
+        OperationCanceledException or SidecarDeadlineExceededException => $"no answer within {bound}",
         Grpc.Core.RpcException rpc => $"sidecar answered {rpc.StatusCode}: {rpc.Status.Detail}",
         { InnerException: Grpc.Core.RpcException rpc } => $"sidecar answered {rpc.StatusCode}: {rpc.Status.Detail}",
         { InnerException: OperationCanceledException } => $"no answer within {bound}",

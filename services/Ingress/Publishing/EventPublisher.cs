@@ -7,6 +7,7 @@ using Google.Protobuf;
 using Microsoft.Extensions.Options;
 using ModeRefresh.Contracts;
 using ModeRefresh.Ingress.Sidecar;
+using ModeRefresh.ServiceDefaults;
 
 namespace ModeRefresh.Ingress.Publishing;
 
@@ -16,7 +17,8 @@ namespace ModeRefresh.Ingress.Publishing;
 /// alone goes out at once, and a burst costs one sidecar call per batch instead of one per webhook. Each webhook
 /// still waits for its own event's result.
 /// </summary>
-public sealed class EventPublisher(SidecarPublishApi api, IOptions<IngressOptions> options, SidecarReachability reachability,
+public sealed class EventPublisher(SidecarPublishApi api, IOptions<IngressOptions> options, IOptions<DaprOptions> components,
+    SidecarReachability reachability,
     TimeProvider time, ILogger<EventPublisher> logger, IngressMetrics? metrics = null) : IHostedService
 {
     /// <summary>
@@ -85,7 +87,7 @@ public sealed class EventPublisher(SidecarPublishApi api, IOptions<IngressOption
     public Task StartAsync(CancellationToken cancellationToken)
     {
         var o = options.Value;
-        var sender = new PublishBatchSender(api, o, reachability, time, logger, metrics);
+        var sender = new PublishBatchSender(api, o, components.Value, reachability, time, logger, metrics);
         _senders = Task.WhenAll(Enumerable.Range(0, o.PublishConcurrency).Select(_ => Task.Run(() => sender.RunAsync(_queue.Reader))));
         return Task.CompletedTask;
     }

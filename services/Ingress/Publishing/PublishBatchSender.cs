@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using Dapr.Client.Autogen.Grpc.v1;
 using Grpc.Core;
 using ModeRefresh.Ingress.Sidecar;
+using ModeRefresh.ServiceDefaults;
 
 namespace ModeRefresh.Ingress.Publishing;
 
@@ -11,7 +12,7 @@ namespace ModeRefresh.Ingress.Publishing;
 /// answers Unimplemented, so an older daprd works too.
 /// </summary>
 internal sealed class PublishBatchSender(
-    SidecarPublishApi api, IngressOptions options, SidecarReachability reachability, TimeProvider time, ILogger logger,
+    SidecarPublishApi api, IngressOptions options, DaprOptions components, SidecarReachability reachability, TimeProvider time, ILogger logger,
     IngressMetrics? metrics)
 {
     // daprd refuses requests over 4 MiB by default (--max-body-size); a batch stops growing at a quarter of that.
@@ -47,17 +48,22 @@ internal sealed class PublishBatchSender(
         }
     }
 
-    private async Task SendAsync(string topic, List<PendingPublish> batch)
+    // One bound for the call and any fallback after it: Ingress:PublishTimeout, Ingress's own (at most 7 s, where
+    // Dapr:CallTimeout may be minutes: dbt waits 10 s for the whole webhook). A deadline that fires ends the call
+    // inside, where it is answered "timed out".
+    private Task SendAsync(string topic, List<PendingPublish> batch) =>
+        SidecarCall.WithDeadline(options.PublishTimeout, time, deadline => SendWithinAsync(topic, batch, deadline), CancellationToken.None);
+
+    private async Task SendWithinAsync(string topic, List<PendingPublish> batch, CancellationToken deadline)
     {
-        using var timeout = new CancellationTokenSource(options.PublishTimeout, time);
         while (true)
         {
             var api = Volatile.Read(ref _api);
             var started = time.GetTimestamp();
             try
             {
-                if (api == OneByOne) await SendOneByOneAsync(topic, batch, timeout.Token);
-                else await SendBulkAsync(topic, batch, api == AlphaBulk, timeout.Token);
+                if (api == OneByOne) await SendOneByOneAsync(topic, batch, deadline);
+                else await SendBulkAsync(topic, batch, api == AlphaBulk, deadline);
                 metrics?.Publish(ApiNames[api], batch.Count, time.GetElapsedTime(started), accepted: true);
                 reachability.Reached(_address);
                 return;
@@ -91,7 +97,7 @@ internal sealed class PublishBatchSender(
 
     private async Task SendBulkAsync(string topic, List<PendingPublish> batch, bool alpha1, CancellationToken ct)
     {
-        var request = new BulkPublishRequest { PubsubName = options.PubSubName, Topic = topic };
+        var request = new BulkPublishRequest { PubsubName = components.PubsubName, Topic = topic };
         for (var i = 0; i < batch.Count; i++)
         {
             batch[i].Entry.EntryId = EntryId(i);
@@ -113,7 +119,7 @@ internal sealed class PublishBatchSender(
         {
             var request = new PublishEventRequest
             {
-                PubsubName = options.PubSubName, Topic = topic, Data = pending.Entry.Event, DataContentType = pending.Entry.ContentType,
+                PubsubName = components.PubsubName, Topic = topic, Data = pending.Entry.Event, DataContentType = pending.Entry.ContentType,
             };
             request.Metadata.Add(pending.Entry.Metadata);
             try

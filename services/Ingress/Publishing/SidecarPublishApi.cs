@@ -18,7 +18,7 @@ public sealed class SidecarPublishApi : IDisposable
 
     public SidecarPublishApi(string grpcEndpoint, string? apiToken)
     {
-        if (Sidecar.SidecarEndpoints.Check(grpcEndpoint, "DAPR_GRPC_ENDPOINT", "gRPC API", "http://127.0.0.1:50001") is { } error)
+        if (ServiceDefaults.SidecarEndpoints.Check(grpcEndpoint, "DAPR_GRPC_ENDPOINT", "gRPC API", "http://127.0.0.1:50001") is { } error)
         {
             throw new InvalidOperationException(error);
         }
@@ -101,9 +101,9 @@ public sealed class SidecarPublishApi : IDisposable
     /// The endpoint and token resolved as the Dapr SDK resolves them: DAPR_GRPC_ENDPOINT, else DAPR_GRPC_PORT on
     /// localhost (what <c>dapr run</c> sets), each from configuration first, then the environment.
     /// </summary>
-    public static SidecarPublishApi FromConfiguration(IConfiguration configuration) => From(Sidecar.SidecarEndpoints.FromConfiguration(configuration));
+    public static SidecarPublishApi FromConfiguration(IConfiguration configuration) => From(ServiceDefaults.SidecarEndpoints.FromConfiguration(configuration));
 
-    public static SidecarPublishApi From(Sidecar.SidecarEndpoints endpoints) => new(endpoints.GrpcEndpoint, endpoints.ApiToken);
+    public static SidecarPublishApi From(ServiceDefaults.SidecarEndpoints endpoints) => new(endpoints.GrpcEndpoint, endpoints.ApiToken);
 
     /// <summary>
     /// Why the channel cannot reach the sidecar (e.g. <c>Connection refused</c>), or null when it got an answer. Asks for
@@ -120,7 +120,7 @@ public sealed class SidecarPublishApi : IDisposable
         }
         catch (RpcException ex)
         {
-            return Sidecar.SidecarFailure.Unreachable(ex);
+            return ServiceDefaults.SidecarFailure.Unreachable(ex);
         }
     }
 

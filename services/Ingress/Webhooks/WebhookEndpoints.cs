@@ -4,12 +4,11 @@ using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using ModeRefresh.Ingress.Keys;
 using ModeRefresh.Ingress.Publishing;
+using ModeRefresh.ServiceDefaults;
 
 namespace ModeRefresh.Ingress.Webhooks;
 
 public sealed record WebhookAccepted(string EventId, string? Topic, bool Published);
-
-public sealed record WebhookError(string Error);
 
 public static class WebhookEndpoints
 {
@@ -60,8 +59,7 @@ public static class WebhookEndpoints
             {
                 IngressLog.PublishFailed(logger, evt.EventId, evt.Data.JobId, evt.Data.RunId, topic, outcome.Failure!);
                 metrics.Webhook("publish_failed");
-                return TypedResults.Json(new WebhookError("event could not be published; retry later"),
-                    IngressJsonContext.Default.WebhookError, statusCode: StatusCodes.Status503ServiceUnavailable);
+                return ServiceProblem.For(StatusCodes.Status503ServiceUnavailable, "event could not be published; retry later");
             }
 
             metrics.Webhook("published");
@@ -74,11 +72,11 @@ public static class WebhookEndpoints
         }
     }
 
-    private static JsonHttpResult<WebhookError> Refuse(RejectionMonitor rejections, IngressMetrics metrics, int status, string reason)
+    // The one error shape (problem details), the reason as its detail.
+    private static ProblemHttpResult Refuse(RejectionMonitor rejections, IngressMetrics metrics, int status, string reason)
     {
         metrics.Webhook("rejected");
         rejections.Rejected(status, reason);
-        // The source-generated type info: no per-request options lookup, and trim/AOT safe (IL2026/IL3050).
-        return TypedResults.Json(new WebhookError(reason), IngressJsonContext.Default.WebhookError, statusCode: status);
+        return ServiceProblem.For(status, reason);
     }
 }

@@ -9,7 +9,7 @@ using ModeRefresh.Refresh.Hosting;
 using ModeRefresh.Refresh.Idempotency;
 using ModeRefresh.Refresh.Mode;
 using ModeRefresh.Refresh.Routing;
-using ModeRefresh.Refresh.Sidecar;
+using ModeRefresh.ServiceDefaults;
 using ModeRefresh.Refresh.Subscription;
 using ModeRefresh.Refresh.Tracking;
 

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using ModeRefresh.Refresh.Auth;
-using ModeRefresh.Refresh.Sidecar;
+using ModeRefresh.ServiceDefaults;
 using ModeRefresh.Refresh.Subscription;
 
 namespace ModeRefresh.Refresh.DeadLetters;

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 using ModeRefresh.Contracts;
 using ModeRefresh.Refresh.Idempotency;
 using ModeRefresh.Refresh.Routing;
-using ModeRefresh.Refresh.Sidecar;
+using ModeRefresh.ServiceDefaults;
 using ModeRefresh.Refresh.Subscription;
 
 namespace ModeRefresh.Refresh.DeadLetters;

@@ -2,7 +2,7 @@ using Dapr;
 using Dapr.Client;
 using Microsoft.Extensions.Options;
 using ModeRefresh.Lineage.DbtCloud;
-using ModeRefresh.Refresh.Sidecar;
+using ModeRefresh.ServiceDefaults;
 
 namespace ModeRefresh.Refresh.Exposures;
 

@@ -4,7 +4,7 @@ using Dapr;
 using Dapr.Client;
 using Microsoft.Extensions.Options;
 using ModeRefresh.Refresh.Idempotency;
-using ModeRefresh.Refresh.Sidecar;
+using ModeRefresh.ServiceDefaults;
 
 namespace ModeRefresh.Refresh.Exposures;
 

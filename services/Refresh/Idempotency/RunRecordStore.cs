@@ -3,7 +3,7 @@ using System.Text.Json;
 using Dapr;
 using Dapr.Client;
 using Microsoft.Extensions.Options;
-using ModeRefresh.Refresh.Sidecar;
+using ModeRefresh.ServiceDefaults;
 
 namespace ModeRefresh.Refresh.Idempotency;
 

@@ -1,7 +1,7 @@
 using Dapr;
 using Dapr.Client;
 using Microsoft.Extensions.Options;
-using ModeRefresh.Refresh.Sidecar;
+using ModeRefresh.ServiceDefaults;
 
 namespace ModeRefresh.Refresh.Mode;
 

@@ -1,38 +1,30 @@
-using Dapr;
+using Microsoft.Extensions.Options;
+using ModeRefresh.ServiceDefaults;
 
 namespace ModeRefresh.Refresh.Sidecar;
 
 public static class SidecarExtensions
 {
     /// <summary>
-    /// Registers the <see cref="Dapr.Client.DaprClient"/> (endpoint and API token come from DAPR_GRPC_ENDPOINT,
-    /// DAPR_HTTP_ENDPOINT and DAPR_API_TOKEN, configuration first, then environment) with a channel that reconnects
-    /// promptly (<see cref="SidecarChannel"/>), the sidecar probe and monitor, and the system clock.
+    /// Registers the <see cref="Dapr.Client.DaprClient"/> (endpoint and API token from DAPR_GRPC_ENDPOINT,
+    /// DAPR_HTTP_ENDPOINT and DAPR_API_TOKEN, configuration first, then environment: the same reading the service
+    /// defaults check at start-up) with a channel that reconnects promptly (<see cref="SidecarChannel"/>), and the
+    /// sidecar probe and monitor. The <c>Dapr</c> section, the endpoints and the clock come from AddServiceDefaults.
     /// Nothing here waits for the sidecar: startup must not depend on it being up.
     /// </summary>
     public static WebApplicationBuilder AddSidecar(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<DaprOptions>()
-            .BindConfiguration(DaprOptions.SectionName)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
-
-        builder.Services.AddDaprClient((_, client) => client.UseGrpcChannelOptions(SidecarChannel.Options()));
-        builder.Services.AddSingleton(services => SidecarEndpoints.From(services.GetRequiredService<IConfiguration>()));
-        builder.Services.AddHttpClient(SidecarProbe.HttpClientName, (services, http) =>
+        builder.Services.AddDaprClient((services, client) =>
         {
-            // daprd's health endpoint needs no token; sent anyway, as the SDK's own health check does.
-            var token = DaprDefaults.GetDefaultDaprApiToken(services.GetRequiredService<IConfiguration>());
-            if (!string.IsNullOrEmpty(token))
-            {
-                http.DefaultRequestHeaders.Add("dapr-api-token", token);
-            }
+            // The checked endpoints: reading them validates them, so a bad DAPR_GRPC_ENDPOINT fails naming the variable
+            // (one start-up line), not with the SDK's "The gRPC endpoint must use http or https." and a stack trace.
+            var sidecar = services.GetRequiredService<IOptions<SidecarEndpoints>>().Value;
+            client.UseGrpcEndpoint(sidecar.GrpcEndpoint).UseHttpEndpoint(sidecar.HttpEndpoint)
+                .UseGrpcChannelOptions(SidecarChannel.Options());
         });
         builder.Services.AddSingleton<SidecarProbe>();
         builder.Services.AddSingleton<SidecarReachability>();
         builder.Services.AddHostedService<SidecarMonitor>();
-
-        builder.Services.AddSingleton(TimeProvider.System);
         return builder;
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using ModeRefresh.ServiceDefaults;
 
 namespace ModeRefresh.Refresh.Sidecar;
 

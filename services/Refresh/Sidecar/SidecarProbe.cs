@@ -2,6 +2,7 @@ using Dapr;
 using Dapr.Client;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
+using ModeRefresh.ServiceDefaults;
 
 namespace ModeRefresh.Refresh.Sidecar;
 
@@ -26,16 +27,16 @@ public enum SidecarState
 public sealed record SidecarProbeResult(SidecarState State, string Address, string Reason);
 
 /// <summary>
-/// One look at the sidecar over both ports the app depends on: daprd's HTTP health endpoint and the gRPC API, the
-/// latter through the DaprClient's own channel, so a channel still backing off after an outage counts as not ready.
+/// One look at the sidecar over both ports the app depends on: daprd's HTTP health endpoint (the check both services
+/// share, <see cref="SidecarHealthProbe"/>) and the gRPC API, the latter through the DaprClient's own channel, so a
+/// channel still backing off after an outage counts as not ready.
 /// </summary>
 public sealed class SidecarProbe(
     DaprClient dapr,
-    IHttpClientFactory http,
-    SidecarEndpoints endpoints,
+    SidecarHealthProbe health,
+    IOptions<SidecarEndpoints> sidecar,
     IOptions<DaprOptions> options)
 {
-    public const string HttpClientName = "dapr-sidecar-health";
 
     /// <summary>Each half is bounded by this (or Dapr:CallTimeout when shorter), so a probe fits a readiness timeout.</summary>
     public static readonly TimeSpan PartTimeout = TimeSpan.FromSeconds(2);
@@ -50,27 +51,18 @@ public sealed class SidecarProbe(
 
     private TimeSpan Timeout => options.Value.CallTimeout < PartTimeout ? options.Value.CallTimeout : PartTimeout;
 
+    private SidecarEndpoints Endpoints => sidecar.Value;
+
     private async Task<SidecarProbeResult> ProbeHttpAsync(CancellationToken ct)
     {
-        var url = $"{endpoints.Http}/v1.0/healthz";
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        deadline.CancelAfter(Timeout);
-        try
+        var answer = await health.CheckAsync(Timeout, ct);
+        var state = answer.Health switch
         {
-            using var response = await http.CreateClient(HttpClientName)
-                .GetAsync(url, HttpCompletionOption.ResponseHeadersRead, deadline.Token);
-            return response.IsSuccessStatusCode
-                ? new(SidecarState.Ready, endpoints.Http, "health endpoint answered")
-                : new(SidecarState.NotReady, endpoints.Http, $"GET {url} answered {(int)response.StatusCode}");
-        }
-        catch (HttpRequestException ex)
-        {
-            return new(SidecarState.Unreachable, endpoints.Http, $"GET {url} failed: {ex.HttpRequestError}");
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-            return new(SidecarState.Unreachable, endpoints.Http, $"GET {url} did not answer within {Timeout.TotalSeconds:0.#} s");
-        }
+            SidecarHealth.Ready => SidecarState.Ready,
+            SidecarHealth.NotReady => SidecarState.NotReady,
+            _ => SidecarState.Unreachable,
+        };
+        return new(state, answer.Address, answer.Reason);
     }
 
     /// <summary>
@@ -86,23 +78,23 @@ public sealed class SidecarProbe(
         try
         {
             await dapr.GetMetadataAsync(deadline.Token);
-            return new(SidecarState.Ready, endpoints.Grpc, "gRPC API answered");
+            return new(SidecarState.Ready, Endpoints.Grpc, "gRPC API answered");
         }
         catch (DaprException ex) when (ex.InnerException is RpcException rpc)
         {
             return rpc.StatusCode switch
             {
-                StatusCode.Unavailable => new(SidecarState.Unreachable, endpoints.Grpc, $"gRPC API unavailable ({rpc.Status.Detail})"),
+                StatusCode.Unavailable => new(SidecarState.Unreachable, Endpoints.Grpc, $"gRPC API unavailable ({rpc.Status.Detail})"),
                 StatusCode.DeadlineExceeded or StatusCode.Cancelled =>
-                    new(SidecarState.Unreachable, endpoints.Grpc, $"gRPC API did not answer within {Timeout.TotalSeconds:0.#} s"),
-                StatusCode.Unauthenticated => new(SidecarState.TokenRefused, endpoints.Grpc,
+                    new(SidecarState.Unreachable, Endpoints.Grpc, $"gRPC API did not answer within {Timeout.TotalSeconds:0.#} s"),
+                StatusCode.Unauthenticated => new(SidecarState.TokenRefused, Endpoints.Grpc,
                     $"the gRPC API refused this app's DAPR_API_TOKEN ({rpc.Status.Detail})"),
-                _ => new(SidecarState.Ready, endpoints.Grpc, $"gRPC API answered ({rpc.StatusCode})"),
+                _ => new(SidecarState.Ready, Endpoints.Grpc, $"gRPC API answered ({rpc.StatusCode})"),
             };
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            return new(SidecarState.Unreachable, endpoints.Grpc, $"gRPC API did not answer within {Timeout.TotalSeconds:0.#} s");
+            return new(SidecarState.Unreachable, Endpoints.Grpc, $"gRPC API did not answer within {Timeout.TotalSeconds:0.#} s");
         }
     }
 }

@@ -3,7 +3,7 @@ using Dapr;
 using Dapr.Client;
 using Microsoft.Extensions.Options;
 using ModeRefresh.Contracts;
-using ModeRefresh.Refresh.Sidecar;
+using ModeRefresh.ServiceDefaults;
 
 namespace ModeRefresh.Refresh.Subscription;
 

@@ -2,7 +2,7 @@ using Dapr;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using ModeRefresh.Refresh.Auth;
-using ModeRefresh.Refresh.Sidecar;
+using ModeRefresh.ServiceDefaults;
 
 namespace ModeRefresh.Refresh.Subscription;
 

@@ -8,7 +8,7 @@ using Dapr.Client;
 using Microsoft.Extensions.Options;
 using ModeRefresh.Refresh.Idempotency;
 using ModeRefresh.Refresh.Routing;
-using ModeRefresh.Refresh.Sidecar;
+using ModeRefresh.ServiceDefaults;
 
 namespace ModeRefresh.Refresh.Subscription;
 

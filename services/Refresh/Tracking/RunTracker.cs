@@ -11,7 +11,7 @@ using ModeRefresh.Contracts;
 using ModeRefresh.Refresh.Hosting;
 using ModeRefresh.Refresh.Mode;
 using ModeRefresh.Refresh.Routing;
-using ModeRefresh.Refresh.Sidecar;
+using ModeRefresh.ServiceDefaults;
 using ModeRefresh.Refresh.Subscription;
 
 namespace ModeRefresh.Refresh.Tracking;

@@ -5,6 +5,7 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Options;
 using ModeRefresh.Refresh.Sidecar;
+using ModeRefresh.ServiceDefaults;
 using Autogen = Dapr.Client.Autogen.Grpc.v1;
 
 namespace ModeRefresh.Refresh.Tracking;

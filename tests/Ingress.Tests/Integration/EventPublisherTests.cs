@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using ModeRefresh.Contracts;
 using ModeRefresh.Ingress.Publishing;
 using ModeRefresh.Ingress.Sidecar;
+using ModeRefresh.ServiceDefaults;
 using ModeRefresh.TestSupport;
 
 namespace ModeRefresh.Ingress.Tests.Integration;
@@ -18,7 +19,7 @@ public sealed class EventPublisherTests
         await using var sidecar = await StandInSidecar.StartAsync(Ct);
         using var api = new SidecarPublishApi(sidecar.GrpcEndpoint, apiToken: null);
         var publisher = new EventPublisher(api, Options.Create(new IngressOptions { PublishConcurrency = 1 }),
-            new SidecarReachability(NullLogger<SidecarReachability>.Instance), TimeProvider.System, NullLogger<EventPublisher>.Instance);
+            Options.Create(new DaprOptions()), new SidecarReachability(NullLogger<SidecarReachability>.Instance), TimeProvider.System, NullLogger<EventPublisher>.Instance);
         await publisher.StartAsync(Ct);
         sidecar.DelayNext("BulkPublishEvent", TimeSpan.FromMilliseconds(500));
         var first = publisher.PublishAsync("t", Event("e0"), Ct);

@@ -56,8 +56,9 @@ public sealed class HealthTests
         var (status, body) = await ReadyzAsync(client);
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
-        Assert.False(body.GetProperty("keys").GetBoolean());
-        Assert.True(body.GetProperty("publishing").GetBoolean());
+        Assert.Equal("Unhealthy", body.GetProperty("status").GetString());
+        Assert.Equal("Unhealthy", Check(body, "webhook-key"));
+        Assert.Equal("Healthy", Check(body, "publishing"));
         var reason = body.GetProperty("reason").GetString()!;
         Assert.Contains("no webhook key loaded", reason, StringComparison.Ordinal);
         Assert.Contains("DBT_WEBHOOK_KEY", reason, StringComparison.Ordinal);
@@ -74,8 +75,8 @@ public sealed class HealthTests
         {
             var (status, body) = await ReadyzAsync(client);
             Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
-            Assert.False(body.GetProperty("publishing").GetBoolean());
-            Assert.False(body.GetProperty("sidecar").GetBoolean());
+            Assert.Equal("Unhealthy", Check(body, "publishing"));
+            Assert.Equal("Unhealthy", Check(body, "dapr-sidecar"));
             var reason = body.GetProperty("reason").GetString()!;
             Assert.Contains("the Dapr sidecar is not reachable at http://127.0.0.1:1/", reason, StringComparison.Ordinal);
             Assert.Contains("start it with `dapr run -f .`", reason, StringComparison.Ordinal);
@@ -86,6 +87,24 @@ public sealed class HealthTests
         var error = Assert.Single(errors).Message;
         Assert.Contains("The Dapr sidecar is not reachable at http://127.0.0.1:1/", error, StringComparison.Ordinal);
         Assert.Contains("dapr run -f .", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Readyz_SidecarDown_SharedShapeWithStatusReasonAndChecks()
+    {
+        using var app = new IngressApp("http://127.0.0.1:1", "http://127.0.0.1:1");
+
+        using var response = await app.CreateClient().GetAsync("/readyz", TestContext.Current.CancellationToken);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+
+        // The same body as Refresh's /readyz (services/ServiceDefaults ServiceHealth), with Ingress's own checks.
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(["status", "reason", "checks"], body.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("Unhealthy", body.GetProperty("status").GetString());
+        Assert.Contains("the Dapr sidecar is not reachable at http://127.0.0.1:1/", body.GetProperty("reason").GetString(), StringComparison.Ordinal);
+        Assert.Equal(["publishing", "dapr-sidecar", "webhook-key"], body.GetProperty("checks").EnumerateObject().Select(p => p.Name));
+        Assert.All(body.GetProperty("checks").EnumerateObject(), c => Assert.Equal("Unhealthy", c.Value.GetString()));
     }
 
     [Fact]
@@ -115,6 +134,8 @@ public sealed class HealthTests
         var body = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
         return (response.StatusCode, body);
     }
+
+    private static string? Check(JsonElement body, string name) => body.GetProperty("checks").GetProperty(name).GetString();
 
     private static Task WaitReadyAsync(HttpClient client) =>
         Eventually.UntilAsync(async () => (await ReadyzAsync(client)).Status == HttpStatusCode.OK, "/readyz answers 200",

@@ -94,7 +94,7 @@ public sealed class KeyRotationTests
     {
         var (sidecar, app) = await IngressApp.StartAsync(keys: null, settings: new Dictionary<string, string?>
         {
-            ["Ingress:SecretStoreName"] = "vault",
+            ["Dapr:SecretStore"] = "vault",
             ["Ingress:WebhookKeySecretName"] = "dbt-hook",
         });
         await using var _ = sidecar;

@@ -10,7 +10,10 @@ public sealed class StartupTests
 {
     [Theory]
     [InlineData("Ingress:MaxBodyBytes", "10", "Ingress:MaxBodyBytes must be between 1024 and 16777216.")]
-    [InlineData("Ingress:PubSubName", "", "Ingress:PubSubName is required.")]
+    [InlineData("Dapr:PubsubName", "", "Dapr:PubsubName is required.")]
+    [InlineData("Dapr:SecretStore", "", "Dapr:SecretStore is required.")]
+    [InlineData("Dapr:CallTimeout", "00:10:00", "Dapr:CallTimeout must be between 00:00:00.1000000 and 00:05:00.")]
+    [InlineData("Dapr:ProbeInterval", "00:00:00", "Dapr:ProbeInterval must be between 00:00:00.0500000 and 00:10:00.")]
     [InlineData("Ingress:PublishTimeout", "00:00:30", "Ingress:PublishTimeout must be between 00:00:00.0500000 and 00:00:07.")]
     [InlineData("Ingress:KeyRefreshInterval", "00:00:00", "Ingress:KeyRefreshInterval must be between 00:00:01 and 1.00:00:00.")]
     [InlineData("Ingress:PublishConcurrency", "0", "Ingress:PublishConcurrency must be between 1 and 64.")]
@@ -29,6 +32,7 @@ public sealed class StartupTests
         Assert.Contains(nameof(OptionsValidationException), said, StringComparison.Ordinal);
         Assert.Contains(failure, said, StringComparison.Ordinal);
         Assert.DoesNotContain("IngressOptions.", said, StringComparison.Ordinal);
+        Assert.DoesNotContain("DaprOptions.", said, StringComparison.Ordinal);
     }
 
     [Fact]

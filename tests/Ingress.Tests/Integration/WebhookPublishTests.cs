@@ -108,7 +108,7 @@ public sealed class WebhookPublishTests
     {
         var (sidecar, app) = await IngressApp.StartAsync(settings: new Dictionary<string, string?>
         {
-            ["Ingress:PubSubName"] = "kafka-pubsub",
+            ["Dapr:PubsubName"] = "kafka-pubsub",
             ["Ingress:CompletedTopic"] = "runs-done",
         });
         await using var _ = sidecar;

@@ -40,8 +40,12 @@ public sealed class WebhookRejectionTests
         var response = await app.CreateClient().PostWebhookAsync(Encoding.UTF8.GetBytes(body), signature);
 
         Assert.Equal(status, response.StatusCode);
+        // The one error shape of both services: problem details, the reason in "detail".
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         var answer = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
-        Assert.Equal(reason, answer.GetProperty("error").GetString());
+        Assert.Equal(reason, answer.GetProperty("detail").GetString());
+        Assert.Equal((int)status, answer.GetProperty("status").GetInt32());
+        Assert.False(string.IsNullOrEmpty(answer.GetProperty("title").GetString()));
         Assert.DoesNotContain(sidecar.Calls, c => c.Method == "BulkPublishEvent");
     }
 
@@ -105,7 +109,7 @@ public sealed class WebhookRejectionTests
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var answer = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
-        Assert.Equal("field eventId must not contain control characters or line breaks", answer.GetProperty("error").GetString());
+        Assert.Equal("field eventId must not contain control characters or line breaks", answer.GetProperty("detail").GetString());
         Assert.Empty(sidecar.Published);
         Assert.DoesNotContain(app.Logs, l => l.Message.Contains('\n', StringComparison.Ordinal) || l.Message.Contains("forged", StringComparison.Ordinal));
     }

@@ -50,7 +50,7 @@ public sealed class StartupFailureTests
 
     [Theory]
     [InlineData("MaxBodyBytes: The field IngressOptions.MaxBodyBytes must be between 1024 and 16777216.", "Ingress:MaxBodyBytes must be between 1024 and 16777216.")]
-    [InlineData("PubSubName: The IngressOptions.PubSubName field is required.", "Ingress:PubSubName is required.")]
+    [InlineData("WebhookKeySecretName: The IngressOptions.WebhookKeySecretName field is required.", "Ingress:WebhookKeySecretName is required.")]
     [InlineData("Something else entirely", "Something else entirely")]
     public void OptionsKeyNames_GeneratedValidatorFailure_NamesTheKey(string failure, string expected) =>
         Assert.Equal(expected, OptionsKeyNames.Rewrite(failure, "IngressOptions", "Ingress"));

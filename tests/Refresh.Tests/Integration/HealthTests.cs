@@ -71,6 +71,29 @@ public sealed class HealthTests
     }
 
     [Fact]
+    public async Task Readyz_SidecarDown_SharedShapeWithStatusReasonAndChecks()
+    {
+        await using var app = await RefreshApp.StartAsync(RefreshApp.Merge(
+            RefreshApp.Report(0, "r1", "123"),
+            new Dictionary<string, string?>
+            {
+                ["DAPR_GRPC_ENDPOINT"] = "http://127.0.0.1:9",
+                ["DAPR_HTTP_ENDPOINT"] = "http://127.0.0.1:9",
+            }));
+
+        using var response = await app.Client.GetAsync("/readyz", TestContext.Current.CancellationToken);
+        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken))!.AsObject();
+
+        // The same body as Ingress's /readyz (services/ServiceDefaults ServiceHealth).
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(["status", "reason", "checks"], body.Select(p => p.Key));
+        Assert.Equal("Unhealthy", body["status"]!.GetValue<string>());
+        Assert.Contains("the Dapr sidecar is not reachable at http://127.0.0.1:9", body["reason"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal("Unhealthy", body["checks"]!["dapr-sidecar"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Sidecar_LostBackAndLostAgain_OneErrorPerLossAndOneLineForTheReturn()
     {
         await using var app = await RefreshApp.StartAsync(FastProbe());

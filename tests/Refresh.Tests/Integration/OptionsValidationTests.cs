@@ -25,6 +25,10 @@ public sealed class OptionsValidationTests
         { "Tracking:PollInterval", "00:00:00.010", "Tracking:PollInterval must be between" },
         { "DeadLetters:MaxEntries", "0", "DeadLetters:MaxEntries must be between 1 and 10000" },
         { "Dapr:StateStore", "", "Dapr:StateStore is required" },
+        // The Dapr section and the sidecar endpoints are the service defaults both services share: same checks, same words.
+        { "Dapr:CallTimeout", "00:10:00", "Dapr:CallTimeout must be between 00:00:00.1000000 and 00:05:00." },
+        { "Dapr:ProbeInterval", "00:00:00", "Dapr:ProbeInterval must be between 00:00:00.0500000 and 00:10:00." },
+        { "DAPR_GRPC_ENDPOINT", "unix:///tmp/dapr.sock", "DAPR_GRPC_ENDPOINT (or DAPR_GRPC_PORT) must be an http:// or https:// address" },
     };
 
     [Theory]

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using ModeRefresh.Refresh.Mode;
-using ModeRefresh.Refresh.Sidecar;
+using ModeRefresh.ServiceDefaults;
 using ModeRefresh.TestSupport;
 
 namespace ModeRefresh.Refresh.Tests.Unit;

@@ -1,7 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 
-namespace ModeRefresh.Ingress;
+namespace ModeRefresh.ServiceDefaults;
 
 /// <summary>
 /// <c>[Range(typeof(TimeSpan), min, max)]</c> without its reflection (a TypeConverter looked up at run time, which

@@ -1,10 +1,10 @@
 using System.Net.Sockets;
 using Grpc.Core;
 
-namespace ModeRefresh.Ingress.Sidecar;
+namespace ModeRefresh.ServiceDefaults;
 
 /// <summary>Tells "nothing answered" (no sidecar there) from "the sidecar answered with an error" or "it was slow".</summary>
-internal static class SidecarFailure
+public static class SidecarFailure
 {
     /// <summary>
     /// The transport's reason (e.g. <c>Connection refused</c>) when <paramref name="error"/> means the sidecar could not be

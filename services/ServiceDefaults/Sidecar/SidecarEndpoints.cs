@@ -1,12 +1,13 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
-namespace ModeRefresh.Ingress.Sidecar;
+namespace ModeRefresh.ServiceDefaults;
 
 /// <summary>
 /// Where the Dapr sidecar is and the token it wants, resolved as the Dapr SDK resolves them: DAPR_GRPC_ENDPOINT, else
 /// DAPR_GRPC_PORT on localhost (what <c>dapr run</c> sets); DAPR_HTTP_ENDPOINT, else DAPR_HTTP_PORT; DAPR_API_TOKEN —
 /// each from configuration first, then the environment. Checked at start-up, so a bad address stops the service with
-/// one line naming the variable rather than failing every webhook.
+/// one line naming the variable rather than failing every webhook or delivery. Both services read it here, once.
 /// </summary>
 public sealed class SidecarEndpoints
 {
@@ -16,6 +17,14 @@ public sealed class SidecarEndpoints
 
     public Uri GrpcAddress => new(GrpcEndpoint);
     public Uri HttpAddress => new(HttpEndpoint);
+
+    /// <summary>The gRPC address as a user wrote it, without a trailing slash (for messages).</summary>
+    public string Grpc => GrpcEndpoint.TrimEnd('/');
+
+    /// <summary>The HTTP address as a user wrote it, without a trailing slash (for messages).</summary>
+    public string Http => HttpEndpoint.TrimEnd('/');
+
+    public override string ToString() => $"{Grpc} (gRPC) and {Http} (HTTP)";
 
     public static SidecarEndpoints FromConfiguration(IConfiguration configuration) => new()
     {

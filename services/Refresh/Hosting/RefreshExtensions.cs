@@ -1,0 +1,42 @@
+using ModeRefresh.Refresh.Auth;
+using ModeRefresh.Refresh.DeadLetters;
+using ModeRefresh.Refresh.Exposures;
+using ModeRefresh.Refresh.Health;
+using ModeRefresh.Refresh.Idempotency;
+using ModeRefresh.Refresh.Mode;
+using ModeRefresh.Refresh.Routing;
+using ModeRefresh.Refresh.Sidecar;
+using ModeRefresh.Refresh.Subscription;
+using ModeRefresh.Refresh.Tracking;
+
+namespace ModeRefresh.Refresh.Hosting;
+
+/// <summary>Refresh's own parts, on top of AddServiceDefaults, in one call each way: registered, then mapped.</summary>
+public static class RefreshExtensions
+{
+    public static WebApplicationBuilder AddRefresh(this WebApplicationBuilder builder)
+    {
+        // First: the file it names overrides appsettings*.json for every part below.
+        builder.AddRefreshConfigFile();
+        builder.AddSidecar();
+        builder.AddAppApiTokenAuth();
+        builder.AddReportRouting();
+        builder.AddModeClient();
+        builder.AddIdempotency();
+        builder.AddDeadLetters();
+        builder.AddExposureRouting();
+        builder.AddDbtRunSubscription();
+        builder.AddRunTracking();
+        builder.AddHealth();
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapRefresh(this IEndpointRouteBuilder app)
+    {
+        app.MapDbtRunSubscription();
+        app.MapDeadLetters();
+        app.MapRunTracking();
+        app.MapRunDecisions();
+        return app;
+    }
+}
