@@ -19,7 +19,7 @@ public sealed record ReplayAnswer(string Id, string EventId, string? RunId, int 
 
 /// <summary>
 /// Replays a dead letter: clears the "failed" run records of the reports its event routes to, then publishes the
-/// event to <c>Subscription:Topic</c> again, as Ingress published it, so it is delivered like a new one. Reports
+/// event to <c>Subscription:CompletedTopic</c> again, as Ingress published it, so it is delivered like a new one. Reports
 /// already done stay done (their records are kept), so replaying twice publishes twice but runs nothing twice.
 /// </summary>
 public sealed partial class DeadLetterReplay(
@@ -79,7 +79,7 @@ public sealed partial class DeadLetterReplay(
         var replays = (marked?.Replays ?? 0) + 1;
         var metadata = Metadata(evt, replays);
         await components.Value.WithDeadline(
-            t => dapr.PublishByteEventAsync(components.Value.PubsubName, topics.Value.Topic, data, "application/json", metadata, t), ct);
+            t => dapr.PublishByteEventAsync(components.Value.PubsubName, topics.Value.CompletedTopic, data, "application/json", metadata, t), ct);
         LogReplayed(logger, id, DeadLetterStore.Bound(evt.EventId)!, replays, string.Join(", ", cleared));
         return new Result.Replayed(new ReplayAnswer(id, evt.EventId, evt.Data.RunId, replays, reports, cleared));
     }
