@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Dapr;
@@ -85,21 +84,14 @@ public sealed partial class DeadLetterReplay(
     }
 
     /// <summary>
-    /// The metadata Ingress publishes with (services/Ingress/Publishing/EventPublisher.cs AddMetadata): the dbt event
+    /// The metadata Ingress publishes with (CloudEventMetadata.AddDbtRunEvent in services/Contracts): the dbt event
     /// id as CloudEvent id, type, source, subject and Kafka partition key. Only the broker message id differs: a broker
     /// that drops duplicate message ids (Service Bus duplicate detection) would otherwise drop the replay.
     /// </summary>
     internal static Dictionary<string, string> Metadata(DbtRunEvent evt, int replay)
     {
-        var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            ["cloudevent.id"] = evt.EventId,
-            ["cloudevent.type"] = "com.getdbt.cloud." + evt.EventType,
-            ["cloudevent.source"] = "https://cloud.getdbt.com/accounts/" + (evt.AccountId ?? "unknown"),
-            ["MessageId"] = $"{evt.EventId}:replay:{replay.ToString(CultureInfo.InvariantCulture)}",
-        };
-        if (evt.Data.RunId is { Length: > 0 } runId) metadata["cloudevent.subject"] = runId;
-        if (evt.Data.JobId is { Length: > 0 } jobId) metadata["partitionKey"] = jobId;
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        CloudEventMetadata.AddDbtRunEvent(metadata, evt, CloudEventMetadata.ReplayMessageId(evt.EventId, replay));
         return metadata;
     }
 
