@@ -7,7 +7,7 @@ using ModeRefresh.Contracts;
 using ModeRefresh.Ingress.Publishing;
 using ModeRefresh.Ingress.Webhooks;
 
-// Allocations per verified request on Ingress's own hot path: SignatureVerifier.Verify + DbtPayloadParser.TryParse
+// Allocations per verified request on Ingress's own hot path: SignatureVerifier.Verify + DbtRunEventReader.TryRead
 // + the publish payload (JsonSerializer.SerializeToUtf8Bytes, source-generated) + the publish metadata.
 // Usage: Micro <payload.json> [iterations]. Prints one line per measured part: "name bytes/op ns/op".
 var body = File.ReadAllBytes(args.Length > 0 ? args[0] : "payload.json");
@@ -18,14 +18,14 @@ var forged = new string('0', 64);
 
 Measure("verify", () => { if (!SignatureVerifier.Verify(body, signature, keys)) throw new InvalidOperationException("verify"); });
 Measure("verify-forged", () => { if (SignatureVerifier.Verify(body, forged, keys)) throw new InvalidOperationException("forged"); });
-Measure("parse", () => { if (!DbtPayloadParser.TryParse(body, out _, out _)) throw new InvalidOperationException("parse"); });
-DbtPayloadParser.TryParse(body, out var evt, out _);
+Measure("parse", () => { if (!DbtRunEventReader.TryRead(body, "body", out _, out _)) throw new InvalidOperationException("parse"); });
+DbtRunEventReader.TryRead(body, "body", out var evt, out _);
 Measure("serialize", () => JsonSerializer.SerializeToUtf8Bytes(evt!, ContractsJsonContext.Default.DbtRunEvent));
 Measure("metadata", () => EventPublisher.AddMetadata(new Google.Protobuf.Collections.MapField<string, string>(), evt!));
 Measure("verified-total", () =>
 {
     if (!SignatureVerifier.Verify(body, signature, keys)) throw new InvalidOperationException("verify");
-    DbtPayloadParser.TryParse(body, out var e, out _);
+    DbtRunEventReader.TryRead(body, "body", out var e, out _);
     JsonSerializer.SerializeToUtf8Bytes(e!, ContractsJsonContext.Default.DbtRunEvent);
     EventPublisher.AddMetadata(new Google.Protobuf.Collections.MapField<string, string>(), e!);
 });

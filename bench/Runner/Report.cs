@@ -137,7 +137,7 @@ internal static class Report
             Row(name, Spread.Of(m.Select(x => x.Bytes)).FormatMedian("F0"), Spread.Of(m.Select(x => x.Nanoseconds)).Format("F0"));
         }
         L();
-        L("verified-total = SignatureVerifier.Verify + DbtPayloadParser.TryParse + SerializeToUtf8Bytes (ContractsJsonContext)");
+        L("verified-total = SignatureVerifier.Verify + DbtRunEventReader.TryRead + SerializeToUtf8Bytes (ContractsJsonContext)");
         L("+ EventPublisher.AddMetadata. The publish itself (queue, gRPC, protobuf) is not included here; it is in row 2.");
         L();
 

@@ -15,9 +15,9 @@ public sealed class IngressOptions
     /// <summary>Secret holding the dbt webhook key; several keys may be separated by commas, semicolons or white space.</summary>
     [Required] public string WebhookKeySecretName { get; set; } = "DBT_WEBHOOK_KEY";
 
-    [Required] public string CompletedTopic { get; set; } = "dbt-job-run-completed";
-    [Required] public string StartedTopic { get; set; } = "dbt-job-run-started";
-    [Required] public string ErroredTopic { get; set; } = "dbt-job-run-errored";
+    [Required] public string CompletedTopic { get; set; } = Contracts.Topics.DbtRunCompleted;
+    [Required] public string StartedTopic { get; set; } = Contracts.Topics.DbtRunStarted;
+    [Required] public string ErroredTopic { get; set; } = Contracts.Topics.DbtRunErrored;
 
     /// <summary>Largest accepted body; a larger one is refused with 413 before it is read.</summary>
     [Range(1024, 16 * 1024 * 1024)] public int MaxBodyBytes { get; set; } = 64 * 1024;

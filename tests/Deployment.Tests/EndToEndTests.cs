@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 using DotNet.Testcontainers.Builders;
@@ -176,15 +175,10 @@ public sealed partial class EndToEndTests
 
     private static bool IsSkip(Exception ex) => ex.GetType().Name.Contains("Skip", StringComparison.Ordinal);
 
-    private static string Webhook(string runId) => $$$"""
-        {"accountId":1,"webhookId":"wh_e2e","webhookName":"e2e","eventId":"ev_{{{runId}}}","eventType":"job.run.completed","timestamp":"2026-01-01T00:00:00Z",
-         "data":{"jobId":"123","jobName":"nightly","runId":"{{{runId}}}","environmentId":"1","projectId":"1","runStatus":"Success","runStatusCode":10,
-                 "runStatusMessage":"None","runReason":"e2e","runStartedAt":"2026-01-01T00:00:00Z","runFinishedAt":"2026-01-01T00:05:00Z"}}
-        """;
+    private static string Webhook(string runId) => DbtPayloads.CompletedBody(eventId: $"ev_{runId}", runId: runId);
 
     /// <summary>As dbt Cloud signs: lowercase hex HMAC-SHA256 of the raw body, keyed with the webhook secret.</summary>
-    private static string Sign(string body) =>
-        Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(WebhookKey), Encoding.UTF8.GetBytes(body)));
+    private static string Sign(string body) => DbtPayloads.Sign(body, WebhookKey);
 
     private static async Task WaitUntilAsync(string what, Func<Task<bool>> condition, TimeSpan timeout, CancellationToken ct)
     {
@@ -269,18 +263,7 @@ public sealed partial class EndToEndTests
 
     private static string ServiceProject(string root, string name) => Path.Combine(root, "services", name, $"ModeRefresh.{name}.csproj");
 
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "ModeRefresh.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"ModeRefresh.sln not found above {AppContext.BaseDirectory}");
-    }
+    private static string RepositoryRoot() => RepoPaths.Root;
 
     /// <summary>The daprd image docker-compose.yml pins, so this test runs what compose runs.</summary>
     private static string DaprdImageFromCompose(string root)

@@ -93,11 +93,11 @@ public sealed partial class BrokerTests
     [Fact]
     public void JetStream_SubscribedTopics_EachInAStreamOfItsOwn()
     {
-        // Refresh subscribes to Subscription:Topic and Subscription:DeadLetterTopic with one durable name ({appID}):
+        // Refresh subscribes to Subscription:CompletedTopic and Subscription:DeadLetterTopic with one durable name ({appID}):
         // a durable consumer belongs to one stream, so two subscriptions in one stream collide, and a dead letter
         // (same CloudEvent id) in its event's stream is dropped by the duplicate window. See the component's comment.
         var declarations = ServiceTopics();
-        var subscribed = new[] { "Topic", "DeadLetterTopic" }
+        var subscribed = new[] { "CompletedTopic", "DeadLetterTopic" }
             .Select(p => declarations.Single(d => d.DeclaredIn == $"Refresh SubscriptionOptions.{p}").Topic)
             .ToList();
         var streams = JetStreamStreams();
@@ -199,17 +199,24 @@ public sealed partial class BrokerTests
 
     /// <summary>
     /// The topics the services publish or subscribe to: the defaults of every *Topic setting in services/**
-    /// (Ingress:CompletedTopic ..., Subscription:Topic, DeadLetterTopic, RunsTopic), with where each is declared.
+    /// (Ingress:CompletedTopic ..., Subscription:CompletedTopic, DeadLetterTopic, RunsTopic), with where each is
+    /// declared. A default names a constant of services/Contracts/Topics.cs, whose value is read from that file.
     /// </summary>
     private static List<(string Topic, string DeclaredIn)> ServiceTopics()
     {
+        var constants = TopicConstant().Matches(File.ReadAllText(RepoPaths.Combine("services", "Contracts", "Topics.cs")))
+            .ToDictionary(m => m.Groups["name"].Value, m => m.Groups["topic"].Value, StringComparer.Ordinal);
         var topics = new List<(string, string)>();
         foreach (var file in Directory.EnumerateFiles(RepoPaths.Combine("services"), "*Options.cs", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
         {
             var service = RepoPaths.Relative(file).Split('/')[1];
             foreach (Match match in TopicSetting().Matches(File.ReadAllText(file)))
             {
-                topics.Add((match.Groups["topic"].Value, $"{service} {Path.GetFileNameWithoutExtension(file)}.{match.Groups["property"].Value}"));
+                var declaredIn = $"{service} {Path.GetFileNameWithoutExtension(file)}.{match.Groups["property"].Value}";
+                var topic = match.Groups["topic"].Success ? match.Groups["topic"].Value
+                    : constants.TryGetValue(match.Groups["constant"].Value, out var value) ? value
+                    : throw new InvalidOperationException($"{declaredIn} defaults to Topics.{match.Groups["constant"].Value}, which services/Contracts/Topics.cs does not declare");
+                topics.Add((topic, declaredIn));
             }
         }
 
@@ -230,8 +237,11 @@ public sealed partial class BrokerTests
     [GeneratedRegex("""nats stream add (?<name>[A-Za-z0-9_-]+) --subjects ["'](?<subjects>[^"']+)["']""")]
     private static partial Regex StreamAdd();
 
-    [GeneratedRegex("""public string (?<property>\w*Topic) \{ get; set; \} = "(?<topic>[^"]+)";""")]
+    [GeneratedRegex("""public string (?<property>\w*Topic) \{ get; set; \} = (?:"(?<topic>[^"]+)"|(?:Contracts\.)?Topics\.(?<constant>\w+));""")]
     private static partial Regex TopicSetting();
+
+    [GeneratedRegex("""public const string (?<name>\w+) = "(?<topic>[^"]+)";""")]
+    private static partial Regex TopicConstant();
 }
 
 /// <summary>

@@ -57,17 +57,8 @@ public sealed class EventPublisher(SidecarPublishApi api, IOptions<IngressOption
     /// CloudEvent overrides, and the ids brokers dedupe on: the dbt eventId becomes the CloudEvent id and
     /// the broker message id, so a dbt retry of the same event is recognisable downstream.
     /// </summary>
-    public static void AddMetadata(IDictionary<string, string> metadata, DbtRunEvent evt)
-    {
-        metadata["cloudevent.id"] = evt.EventId;
-        metadata["cloudevent.type"] = "com.getdbt.cloud." + evt.EventType;
-        metadata["cloudevent.source"] = "https://cloud.getdbt.com/accounts/" + (evt.AccountId ?? "unknown");
-        // Service Bus reads MessageId; RabbitMQ reads messageID case-insensitively.
-        metadata["MessageId"] = evt.EventId;
-        if (evt.Data.RunId is { Length: > 0 } runId) metadata["cloudevent.subject"] = runId;
-        // Kafka orders per partition key: one job's runs stay in order.
-        if (evt.Data.JobId is { Length: > 0 } jobId) metadata["partitionKey"] = jobId;
-    }
+    public static void AddMetadata(IDictionary<string, string> metadata, DbtRunEvent evt) =>
+        CloudEventMetadata.AddDbtRunEvent(metadata, evt, messageId: evt.EventId);
 
     /// <summary>
     /// The webhook's trace context, per event. Events of many webhooks share one bulk call, so the call's own gRPC
@@ -80,8 +71,8 @@ public sealed class EventPublisher(SidecarPublishApi api, IOptions<IngressOption
     public static void AddTraceContext(IDictionary<string, string> metadata, Activity? activity)
     {
         if (activity is null || activity.IdFormat != ActivityIdFormat.W3C || activity.Id is not { } id) return;
-        metadata["cloudevent.traceparent"] = id;
-        if (activity.TraceStateString is { Length: > 0 } state) metadata["cloudevent.tracestate"] = state;
+        metadata[CloudEventMetadata.TraceParent] = id;
+        if (activity.TraceStateString is { Length: > 0 } state) metadata[CloudEventMetadata.TraceState] = state;
     }
 
     public Task StartAsync(CancellationToken cancellationToken)

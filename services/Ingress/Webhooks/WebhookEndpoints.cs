@@ -43,7 +43,7 @@ public static class WebhookEndpoints
                 return Refuse(rejections, metrics, StatusCodes.Status401Unauthorized, "invalid signature");
             }
 
-            if (!DbtPayloadParser.TryParse(body, out var evt, out var error))
+            if (!Contracts.DbtRunEventReader.TryRead(body, "body", out var evt, out var error))
                 return Refuse(rejections, metrics, StatusCodes.Status400BadRequest, error!);
 
             var topic = o.TopicFor(evt!.EventType);

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Dapr;
@@ -19,7 +18,7 @@ public sealed record ReplayAnswer(string Id, string EventId, string? RunId, int 
 
 /// <summary>
 /// Replays a dead letter: clears the "failed" run records of the reports its event routes to, then publishes the
-/// event to <c>Subscription:Topic</c> again, as Ingress published it, so it is delivered like a new one. Reports
+/// event to <c>Subscription:CompletedTopic</c> again, as Ingress published it, so it is delivered like a new one. Reports
 /// already done stay done (their records are kept), so replaying twice publishes twice but runs nothing twice.
 /// </summary>
 public sealed partial class DeadLetterReplay(
@@ -79,27 +78,20 @@ public sealed partial class DeadLetterReplay(
         var replays = (marked?.Replays ?? 0) + 1;
         var metadata = Metadata(evt, replays);
         await components.Value.WithDeadline(
-            t => dapr.PublishByteEventAsync(components.Value.PubsubName, topics.Value.Topic, data, "application/json", metadata, t), ct);
+            t => dapr.PublishByteEventAsync(components.Value.PubsubName, topics.Value.CompletedTopic, data, "application/json", metadata, t), ct);
         LogReplayed(logger, id, DeadLetterStore.Bound(evt.EventId)!, replays, string.Join(", ", cleared));
         return new Result.Replayed(new ReplayAnswer(id, evt.EventId, evt.Data.RunId, replays, reports, cleared));
     }
 
     /// <summary>
-    /// The metadata Ingress publishes with (services/Ingress/Publishing/EventPublisher.cs AddMetadata): the dbt event
+    /// The metadata Ingress publishes with (CloudEventMetadata.AddDbtRunEvent in services/Contracts): the dbt event
     /// id as CloudEvent id, type, source, subject and Kafka partition key. Only the broker message id differs: a broker
     /// that drops duplicate message ids (Service Bus duplicate detection) would otherwise drop the replay.
     /// </summary>
     internal static Dictionary<string, string> Metadata(DbtRunEvent evt, int replay)
     {
-        var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            ["cloudevent.id"] = evt.EventId,
-            ["cloudevent.type"] = "com.getdbt.cloud." + evt.EventType,
-            ["cloudevent.source"] = "https://cloud.getdbt.com/accounts/" + (evt.AccountId ?? "unknown"),
-            ["MessageId"] = $"{evt.EventId}:replay:{replay.ToString(CultureInfo.InvariantCulture)}",
-        };
-        if (evt.Data.RunId is { Length: > 0 } runId) metadata["cloudevent.subject"] = runId;
-        if (evt.Data.JobId is { Length: > 0 } jobId) metadata["partitionKey"] = jobId;
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        CloudEventMetadata.AddDbtRunEvent(metadata, evt, CloudEventMetadata.ReplayMessageId(evt.EventId, replay));
         return metadata;
     }
 

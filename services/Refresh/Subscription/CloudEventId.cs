@@ -8,12 +8,13 @@ namespace ModeRefresh.Refresh.Subscription;
 /// </summary>
 public static class CloudEventId
 {
-    private const string Header = "Cloudevent.id";
+    // The Dapr SDK's middleware names a forwarded attribute "Cloudevent.{name}".
+    private const string Header = "Cloudevent." + ModeRefresh.Contracts.CloudEventMetadata.IdAttribute;
 
     public static CloudEventsMiddlewareOptions MiddlewareOptions => new()
     {
         ForwardCloudEventPropertiesAsHeaders = true,
-        IncludedCloudEventPropertiesAsHeaders = ["id"],
+        IncludedCloudEventPropertiesAsHeaders = [ModeRefresh.Contracts.CloudEventMetadata.IdAttribute],
     };
 
     public static string? Of(HttpRequest request) =>

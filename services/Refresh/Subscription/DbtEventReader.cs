@@ -1,21 +1,17 @@
+using System.Text;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using ModeRefresh.Contracts;
 
 namespace ModeRefresh.Refresh.Subscription;
 
 /// <summary>
-/// Reads the <see cref="DbtRunEvent"/> that UseCloudEvents unwrapped from the envelope's <c>data</c>.
-/// Tolerant where it costs nothing: ids sent as numbers (dbt does that in the wild) become strings, and data
-/// published as a JSON string holding the event is unwrapped once more. Ids are normalised (see <see cref="Normalise"/>).
+/// Reads the <see cref="DbtRunEvent"/> that UseCloudEvents unwrapped from the envelope's <c>data</c>, with the one
+/// reader both services use (<see cref="DbtRunEventReader"/>: ids as strings or integers, trimmed, no control
+/// characters). What is left here is the envelope's part: data that is missing, and data published as a JSON string
+/// holding the event, which is unwrapped once.
 /// </summary>
 public static class DbtEventReader
 {
-    private static readonly JsonSerializerOptions Options = new(ContractsJsonContext.Default.Options)
-    {
-        Converters = { new StringOrNumberConverter() },
-    };
-
     public static async Task<byte[]> ReadBodyAsync(Stream body, CancellationToken ct)
     {
         using var buffer = new MemoryStream();
@@ -24,89 +20,34 @@ public static class DbtEventReader
     }
 
     /// <summary>The event, or null with <paramref name="error"/> saying why (no payload content in it).</summary>
-    public static DbtRunEvent? TryParse(ReadOnlySpan<byte> utf8, out string? error)
+    public static DbtRunEvent? TryParse(ReadOnlyMemory<byte> data, out string? error)
     {
-        error = null;
-        if (!System.Text.Unicode.Utf8.IsValid(utf8))
+        if (data.IsEmpty)
         {
-            // Strings holding such bytes fail only when read (InvalidOperationException), long after parsing.
-            error = "data is not valid UTF-8";
+            error = "data is missing";
             return null;
         }
 
+        return DbtRunEventReader.TryRead(Unwrapped(data), "data", out var evt, out error) ? evt : null;
+    }
+
+    // A publisher that serialised the event and published the text has JSON text as data: read the text instead.
+    // Anything else (and anything unreadable) is passed on as it is, for the reader to name what is wrong with it.
+    private static ReadOnlyMemory<byte> Unwrapped(ReadOnlyMemory<byte> data)
+    {
         try
         {
-            var element = JsonSerializer.Deserialize<JsonElement>(utf8);
-            if (element.ValueKind == JsonValueKind.String)
+            var reader = new Utf8JsonReader(data.Span);
+            if (reader.Read() && reader.TokenType == JsonTokenType.String && reader.GetString() is { } text && !reader.Read())
             {
-                element = JsonSerializer.Deserialize<JsonElement>(element.GetString()!);
+                return Encoding.UTF8.GetBytes(text);
             }
-
-            var evt = element.ValueKind == JsonValueKind.Object
-                ? (DbtRunEvent?)element.Deserialize(Options.GetTypeInfo(typeof(DbtRunEvent)))
-                : null;
-            if (evt is null)
-            {
-                error = $"data is {(utf8.IsEmpty ? "missing" : element.ValueKind.ToString())}, not an event object";
-                return null;
-            }
-
-            return Normalise(evt, out error);
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
-            // JsonException messages name the path and position, never the values.
-            error = utf8.IsEmpty ? "data is missing" : ex.Message;
-            return null;
-        }
-    }
-
-    /// <summary>
-    /// The ids used for matching, deduplication and logging, trimmed of surrounding whitespace (dbt's own
-    /// payloads carry none; a hand-made or re-serialised one may) and refused when they hold a control character,
-    /// which no dbt id has and which would let a value forge log lines. Ingress applies the same rule.
-    /// </summary>
-    private static DbtRunEvent? Normalise(DbtRunEvent evt, out string? error)
-    {
-        error = null;
-        var eventId = Id(evt.EventId, "eventId", ref error);
-        var data = evt.Data with
-        {
-            JobId = Id(evt.Data.JobId, "data.jobId", ref error),
-            RunId = Id(evt.Data.RunId, "data.runId", ref error),
-            EnvironmentId = string.IsNullOrWhiteSpace(evt.Data.EnvironmentId) ? null : evt.Data.EnvironmentId.Trim(), // matched only, never logged
-        };
-        if (error is null && string.IsNullOrEmpty(eventId))
-        {
-            error = "eventId is empty";
+            // Malformed JSON, or a string that is not valid UTF-16/UTF-8: the reader reports it.
         }
 
-        return error is null ? evt with { EventId = eventId!, Data = data } : null;
-    }
-
-    private static string? Id(string? value, string field, ref string? error)
-    {
-        var trimmed = value?.Trim();
-        if (trimmed is not null && trimmed.Any(char.IsControl))
-        {
-            error ??= $"{field} contains a control character";
-        }
-
-        return string.IsNullOrEmpty(trimmed) ? null : trimmed;
-    }
-
-    private sealed class StringOrNumberConverter : JsonConverter<string>
-    {
-        public override string? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-            reader.TokenType switch
-            {
-                JsonTokenType.String => reader.GetString(),
-                JsonTokenType.Number => System.Text.Encoding.UTF8.GetString(reader.ValueSpan),
-                JsonTokenType.Null => null,
-                _ => throw new JsonException($"expected a string or number, found {reader.TokenType}"),
-            };
-
-        public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) =>
-            writer.WriteStringValue(value);
+        return data;
     }
 }

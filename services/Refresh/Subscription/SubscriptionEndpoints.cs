@@ -21,7 +21,7 @@ public static class SubscriptionEndpoints
             .WithTopic(new TopicOptions
             {
                 PubsubName = dapr.PubsubName,
-                Name = topics.Topic,
+                Name = topics.CompletedTopic,
                 DeadLetterTopic = topics.DeadLetterTopic,
             })
             .RequireAppApiToken();

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using ModeRefresh.Contracts;
 
 namespace ModeRefresh.Refresh.Subscription;
 
@@ -7,21 +8,21 @@ public sealed class SubscriptionOptions
 {
     public const string SectionName = "Subscription";
 
-    /// <summary>Where Ingress publishes verified dbt runs (the Ingress default).</summary>
-    [Required(ErrorMessage = "Subscription:Topic is required")]
-    public string Topic { get; set; } = "dbt-job-run-completed";
+    /// <summary>Where Ingress publishes verified completed dbt runs (the same default as Ingress:CompletedTopic).</summary>
+    [Required(ErrorMessage = "Subscription:CompletedTopic is required")]
+    public string CompletedTopic { get; set; } = Topics.DbtRunCompleted;
 
     /// <summary>Where daprd sends events answered DROP or whose redeliveries ran out.</summary>
     [Required(ErrorMessage = "Subscription:DeadLetterTopic is required")]
-    public string DeadLetterTopic { get; set; } = "dbt-job-run-completed-deadletter";
+    public string DeadLetterTopic { get; set; } = Topics.DbtRunCompletedDeadLetter;
 
     /// <summary>Where each accepted Mode run is announced (<c>ModeReportRunAccepted</c>).</summary>
     [Required(ErrorMessage = "Subscription:RunsTopic is required")]
-    public string RunsTopic { get; set; } = "mode-report-runs";
+    public string RunsTopic { get; set; } = Topics.ModeReportRuns;
 
     /// <summary>Where the end of each followed Mode run is published (<c>ModeReportRunFinished</c>).</summary>
     [Required(ErrorMessage = "Subscription:OutcomesTopic is required")]
-    public string OutcomesTopic { get; set; } = "mode-report-run-finished";
+    public string OutcomesTopic { get; set; } = Topics.ModeReportRunFinished;
 
     /// <summary>
     /// How long one delivery keeps starting reports, counted from the delivery's start; the ones not started by then

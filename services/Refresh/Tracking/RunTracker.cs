@@ -165,9 +165,9 @@ public sealed partial class RunTracker(
         {
             var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
             {
-                ["cloudevent.id"] = $"{outcome.Workspace}:{outcome.Report}:{outcome.ModeRunToken}:finished",
-                ["cloudevent.type"] = "com.moderefresh.mode.report.run.finished",
-                ["partitionKey"] = $"{outcome.Workspace}:{outcome.Report}",
+                [CloudEventMetadata.Id] = $"{outcome.Workspace}:{outcome.Report}:{outcome.ModeRunToken}:finished",
+                [CloudEventMetadata.Type] = CloudEventMetadata.ModeReportRunFinishedType,
+                [CloudEventMetadata.PartitionKey] = $"{outcome.Workspace}:{outcome.Report}",
             };
             await dapr1.WithDeadline(t => dapr.PublishByteEventAsync(dapr1.PubsubName, topics.Value.OutcomesTopic, data, "application/json", metadata, t), ct);
         }

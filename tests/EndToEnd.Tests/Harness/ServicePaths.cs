@@ -8,7 +8,7 @@ internal static class ServicePaths
     public static string Dll(string service)
     {
         var configuration = typeof(ServicePaths).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-        var path = Path.Combine(RepoRoot(), "services", service, "bin", configuration, "net10.0", $"ModeRefresh.{service}.dll");
+        var path = Path.Combine(TestSupport.RepoPaths.Root, "services", service, "bin", configuration, "net10.0", $"ModeRefresh.{service}.dll");
         return File.Exists(path)
             ? path
             : throw new FileNotFoundException($"{path} is missing; this project's ProjectReference should have built it.", path);
@@ -17,17 +17,4 @@ internal static class ServicePaths
     /// <summary>The dotnet host that runs this test run (set by the CLI), else the one on PATH.</summary>
     public static string DotnetHost() =>
         Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
-
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "ModeRefresh.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new DirectoryNotFoundException($"No ModeRefresh.sln above {AppContext.BaseDirectory}.");
-    }
 }

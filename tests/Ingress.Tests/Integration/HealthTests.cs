@@ -11,11 +11,9 @@ public sealed class HealthTests
     [Fact]
     public async Task Readyz_SidecarUpAndKeyLoaded_200()
     {
-        var (sidecar, app) = await IngressApp.StartAsync();
-        await using var _ = sidecar;
-        using var __ = app;
+        await using var app = await IngressApp.StartAsync();
         var client = app.CreateClient();
-        await client.PostSignedAsync(Samples.CompletedSuccess("wev_r"), "k3y-one");
+        await client.PostSignedAsync(DbtPayloads.CompletedBody("wev_r"), "k3y-one");
 
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/readyz", TestContext.Current.CancellationToken)).StatusCode);
     }
@@ -23,9 +21,7 @@ public sealed class HealthTests
     [Fact]
     public async Task Readyz_NoKey_503ButAlive()
     {
-        var (sidecar, app) = await IngressApp.StartAsync(keys: null);
-        await using var _ = sidecar;
-        using var __ = app;
+        await using var app = await IngressApp.StartAsync(keys: null);
         var client = app.CreateClient();
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/readyz", TestContext.Current.CancellationToken)).StatusCode);
@@ -35,11 +31,10 @@ public sealed class HealthTests
     [Fact]
     public async Task Readyz_SidecarUnhealthy_503()
     {
-        var (sidecar, app) = await IngressApp.StartAsync();
-        await using var _ = sidecar;
-        using var __ = app;
+        await using var app = await IngressApp.StartAsync();
+        var sidecar = app.Sidecar;
         var client = app.CreateClient();
-        await client.PostSignedAsync(Samples.CompletedSuccess("wev_r"), "k3y-one");
+        await client.PostSignedAsync(DbtPayloads.CompletedBody("wev_r"), "k3y-one");
         sidecar.Healthy = false;
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/readyz", TestContext.Current.CancellationToken)).StatusCode);
@@ -48,9 +43,7 @@ public sealed class HealthTests
     [Fact]
     public async Task Readyz_NoKey_ReasonNamesTheSecretAndStore()
     {
-        var (sidecar, app) = await IngressApp.StartAsync(keys: null);
-        await using var _ = sidecar;
-        using var __ = app;
+        await using var app = await IngressApp.StartAsync(keys: null);
         var client = app.CreateClient();
 
         var (status, body) = await ReadyzAsync(client);
@@ -68,7 +61,7 @@ public sealed class HealthTests
     [Fact]
     public async Task Readyz_SidecarNeverThere_ReasonNamesTheAddressAndHowToStartIt_LoggedOnce()
     {
-        using var app = new IngressApp("http://127.0.0.1:1", "http://127.0.0.1:1");
+        await using var app = await IngressApp.StartUnwiredAsync();
         var client = app.CreateClient();
 
         for (var i = 0; i < 5; i++)
@@ -84,7 +77,7 @@ public sealed class HealthTests
 
         // Once, not per probe (nor per failed key read in the background).
         var errors = app.Logs.Where(l => l.Level >= LogLevel.Error && l.Category.StartsWith("ModeRefresh", StringComparison.Ordinal)).ToList();
-        var error = Assert.Single(errors).Message;
+        var error = Assert.Single(errors).Text;
         Assert.Contains("The Dapr sidecar is not reachable at http://127.0.0.1:1/", error, StringComparison.Ordinal);
         Assert.Contains("dapr run -f .", error, StringComparison.Ordinal);
     }
@@ -110,9 +103,8 @@ public sealed class HealthTests
     [Fact]
     public async Task Readyz_SidecarLostAndBack_ErrorOnceEachTimeItIsLost()
     {
-        var (sidecar, app) = await IngressApp.StartAsync();
-        await using var _ = sidecar;
-        using var __ = app;
+        await using var app = await IngressApp.StartAsync();
+        var sidecar = app.Sidecar;
         var client = app.CreateClient();
         await WaitReadyAsync(client);
 
@@ -123,8 +115,8 @@ public sealed class HealthTests
             await sidecar.ResumeServingAsync(TestContext.Current.CancellationToken);
             await WaitReadyAsync(client);
 
-            Assert.Equal(outage, app.Logs.Count(l => l.Level == LogLevel.Error && l.Message.Contains("not reachable", StringComparison.Ordinal)));
-            Assert.Equal(outage, app.Logs.Count(l => l.Message.Contains("answers again", StringComparison.Ordinal)));
+            Assert.Equal(outage, app.Logs.Count(l => l.Level == LogLevel.Error && l.Text.Contains("not reachable", StringComparison.Ordinal)));
+            Assert.Equal(outage, app.Logs.Count(l => l.Text.Contains("answers again", StringComparison.Ordinal)));
         }
     }
 
@@ -144,7 +136,7 @@ public sealed class HealthTests
     [Fact]
     public async Task Start_SidecarUnreachable_StartsAndIsAlive()
     {
-        using var app = new IngressApp("http://127.0.0.1:1", "http://127.0.0.1:1");
+        await using var app = await IngressApp.StartUnwiredAsync();
         var client = app.CreateClient();
 
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz", TestContext.Current.CancellationToken)).StatusCode);

@@ -24,16 +24,15 @@ public sealed class PublishBatchingTests
     [Fact]
     public async Task Post_WebhooksArriveDuringAPublish_SentAsOneBulkPublishWithOwnMetadata()
     {
-        var (sidecar, app) = await IngressApp.StartAsync(settings: OneSender());
-        await using var _ = sidecar;
-        using var __ = app;
+        await using var app = await IngressApp.StartAsync(settings: OneSender());
+        var sidecar = app.Sidecar;
         var client = app.CreateClient();
         sidecar.DelayNext("BulkPublishEvent", SlowPublish);
-        var first = client.PostSignedAsync(Samples.CompletedSuccess("wev_first", runId: "1"), "k3y-one");
+        var first = client.PostSignedAsync(DbtPayloads.CompletedBody("wev_first", runId: "1"), "k3y-one");
         await WaitForCallsAsync(sidecar, 1);
 
         var later = Enumerable.Range(2, 10)
-            .Select(i => client.PostSignedAsync(Samples.CompletedSuccess($"wev_{i}", jobId: $"job{i}", runId: $"{i}"), "k3y-one"))
+            .Select(i => client.PostSignedAsync(DbtPayloads.CompletedBody($"wev_{i}", jobId: $"job{i}", runId: $"{i}"), "k3y-one"))
             .ToList();
         var answers = await Task.WhenAll(later.Prepend(first));
 
@@ -52,16 +51,15 @@ public sealed class PublishBatchingTests
     [Fact]
     public async Task Post_EventTypesMixedInOneBatch_OneBulkPublishPerTopic()
     {
-        var (sidecar, app) = await IngressApp.StartAsync(settings: OneSender());
-        await using var _ = sidecar;
-        using var __ = app;
+        await using var app = await IngressApp.StartAsync(settings: OneSender());
+        var sidecar = app.Sidecar;
         var client = app.CreateClient();
         sidecar.DelayNext("BulkPublishEvent", SlowPublish);
-        var first = client.PostSignedAsync(Samples.CompletedSuccess("wev_first"), "k3y-one");
+        var first = client.PostSignedAsync(DbtPayloads.CompletedBody("wev_first"), "k3y-one");
         await WaitForCallsAsync(sidecar, 1);
 
         var mixed = new[] { ("wev_c", "job.run.completed"), ("wev_s", "job.run.started"), ("wev_e", "job.run.errored"), ("wev_c2", "job.run.completed") }
-            .Select(x => client.PostSignedAsync(Samples.CompletedSuccess(x.Item1, eventType: x.Item2), "k3y-one"))
+            .Select(x => client.PostSignedAsync(DbtPayloads.CompletedBody(x.Item1, eventType: x.Item2), "k3y-one"))
             .ToList();
         var answers = await Task.WhenAll(mixed.Prepend(first));
 
@@ -77,18 +75,17 @@ public sealed class PublishBatchingTests
     public async Task Post_BrokerRefusesOneEntryOfABatch_EveryWebhookOfThatBatchGets503()
     {
         // daprd 1.10-1.18 fail the whole bulk publish when the broker refuses any entry, and publish the others anyway.
-        var (sidecar, app) = await IngressApp.StartAsync(settings: OneSender());
-        await using var _ = sidecar;
-        using var __ = app;
+        await using var app = await IngressApp.StartAsync(settings: OneSender());
+        var sidecar = app.Sidecar;
         var client = app.CreateClient();
         sidecar.FailBulkEntriesWhere(m => m.Metadata["cloudevent.id"] == "wev_refused");
         sidecar.DelayNext("BulkPublishEvent", SlowPublish);
-        var first = client.PostSignedAsync(Samples.CompletedSuccess("wev_first"), "k3y-one");
+        var first = client.PostSignedAsync(DbtPayloads.CompletedBody("wev_first"), "k3y-one");
         await WaitForCallsAsync(sidecar, 1);
 
-        var good1 = client.PostSignedAsync(Samples.CompletedSuccess("wev_good1"), "k3y-one");
-        var refused = client.PostSignedAsync(Samples.CompletedSuccess("wev_refused"), "k3y-one");
-        var good2 = client.PostSignedAsync(Samples.CompletedSuccess("wev_good2"), "k3y-one");
+        var good1 = client.PostSignedAsync(DbtPayloads.CompletedBody("wev_good1"), "k3y-one");
+        var refused = client.PostSignedAsync(DbtPayloads.CompletedBody("wev_refused"), "k3y-one");
+        var good2 = client.PostSignedAsync(DbtPayloads.CompletedBody("wev_good2"), "k3y-one");
 
         Assert.Equal(HttpStatusCode.Accepted, (await first).StatusCode);
         // Nothing tells which entries went out, so none of them gets a 202: dbt resends all three, and Refresh runs
@@ -104,18 +101,17 @@ public sealed class PublishBatchingTests
     public async Task Post_PluggableBrokerListsOneEntryAsFailed_Only_That_Webhook_Gets503()
     {
         // Only a pluggable pub/sub component makes daprd answer OK with per-entry failures.
-        var (sidecar, app) = await IngressApp.StartAsync(settings: OneSender());
-        await using var _ = sidecar;
-        using var __ = app;
+        await using var app = await IngressApp.StartAsync(settings: OneSender());
+        var sidecar = app.Sidecar;
         var client = app.CreateClient();
         sidecar.FailBulkEntriesWhere(m => m.Metadata["cloudevent.id"] == "wev_refused", StandInBulkRefusal.ListedAsFailedEntries);
         sidecar.DelayNext("BulkPublishEvent", SlowPublish);
-        var first = client.PostSignedAsync(Samples.CompletedSuccess("wev_first"), "k3y-one");
+        var first = client.PostSignedAsync(DbtPayloads.CompletedBody("wev_first"), "k3y-one");
         await WaitForCallsAsync(sidecar, 1);
 
-        var good1 = client.PostSignedAsync(Samples.CompletedSuccess("wev_good1"), "k3y-one");
-        var refused = client.PostSignedAsync(Samples.CompletedSuccess("wev_refused"), "k3y-one");
-        var good2 = client.PostSignedAsync(Samples.CompletedSuccess("wev_good2"), "k3y-one");
+        var good1 = client.PostSignedAsync(DbtPayloads.CompletedBody("wev_good1"), "k3y-one");
+        var refused = client.PostSignedAsync(DbtPayloads.CompletedBody("wev_refused"), "k3y-one");
+        var good2 = client.PostSignedAsync(DbtPayloads.CompletedBody("wev_good2"), "k3y-one");
 
         Assert.Equal(HttpStatusCode.Accepted, (await first).StatusCode);
         Assert.Equal(HttpStatusCode.Accepted, (await good1).StatusCode);
@@ -123,8 +119,8 @@ public sealed class PublishBatchingTests
         Assert.Equal(HttpStatusCode.Accepted, (await good2).StatusCode);
         Assert.Equal(3, BulkCalls(sidecar)[1].Entries.Count);
         Assert.Equal(["wev_first", "wev_good1", "wev_good2"], sidecar.Published.Select(p => p.Metadata["cloudevent.id"]).Order());
-        Assert.Contains(app.Logs, l => l.Level == LogLevel.Warning && l.Message.Contains("wev_refused", StringComparison.Ordinal)
-            && l.Message.Contains("sidecar refused the event", StringComparison.Ordinal));
+        Assert.Contains(app.Logs, l => l.Level == LogLevel.Warning && l.Text.Contains("wev_refused", StringComparison.Ordinal)
+            && l.Text.Contains("sidecar refused the event", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -132,17 +128,16 @@ public sealed class PublishBatchingTests
     {
         // Fake time: the hung publish ends only when the test advances the clock past the publish timeout.
         var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-28T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
-        var (sidecar, app) = await IngressApp.StartAsync(settings: OneSender("00:00:03"), time: time);
-        await using var _ = sidecar;
-        using var __ = app;
+        await using var app = await IngressApp.StartAsync(settings: OneSender("00:00:03"), time: time);
+        var sidecar = app.Sidecar;
         var client = app.CreateClient();
         sidecar.HangNext("BulkPublishEvent");
-        var hung = client.PostSignedAsync(Samples.CompletedSuccess("wev_hung"), "k3y-one");
+        var hung = client.PostSignedAsync(DbtPayloads.CompletedBody("wev_hung"), "k3y-one");
         await WaitForCallsAsync(sidecar, 1);
 
         // dbt gives up on the second webhook while it waits behind the hung publish.
         using var giveUp = new CancellationTokenSource();
-        var queued = client.PostSignedCancellableAsync(Samples.CompletedSuccess("wev_queued"), "k3y-one", giveUp.Token);
+        var queued = client.PostSignedCancellableAsync(DbtPayloads.CompletedBody("wev_queued"), "k3y-one", giveUp.Token);
         await Task.Delay(300, TestContext.Current.CancellationToken);
         await giveUp.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => queued);
@@ -152,7 +147,7 @@ public sealed class PublishBatchingTests
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await hung).StatusCode);
         // The sender is free again: a new webhook goes out, and the abandoned one does not go with it.
-        Assert.Equal(HttpStatusCode.Accepted, (await client.PostSignedAsync(Samples.CompletedSuccess("wev_next"), "k3y-one")).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostSignedAsync(DbtPayloads.CompletedBody("wev_next"), "k3y-one")).StatusCode);
         Assert.Equal(["wev_next"], sidecar.Published.Select(p => p.Metadata["cloudevent.id"]));
         Assert.DoesNotContain(BulkCalls(sidecar).SelectMany(c => c.Entries), e => e.Metadata["cloudevent.id"] == "wev_queued");
     }
@@ -160,31 +155,29 @@ public sealed class PublishBatchingTests
     [Fact]
     public async Task Post_SidecarWithoutStableBulkPublish_FallsBackToAlpha1ForGood()
     {
-        var (sidecar, app) = await IngressApp.StartAsync();
-        await using var _ = sidecar;
-        using var __ = app;
+        await using var app = await IngressApp.StartAsync();
+        var sidecar = app.Sidecar;
         var client = app.CreateClient();
         sidecar.FailAlways("BulkPublishEvent", StatusCode.Unimplemented);
 
-        Assert.Equal(HttpStatusCode.Accepted, (await client.PostSignedAsync(Samples.CompletedSuccess("wev_a1"), "k3y-one")).StatusCode);
-        Assert.Equal(HttpStatusCode.Accepted, (await client.PostSignedAsync(Samples.CompletedSuccess("wev_a2"), "k3y-one")).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostSignedAsync(DbtPayloads.CompletedBody("wev_a1"), "k3y-one")).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostSignedAsync(DbtPayloads.CompletedBody("wev_a2"), "k3y-one")).StatusCode);
 
         Assert.Equal(["BulkPublishEvent", "BulkPublishEventAlpha1", "BulkPublishEventAlpha1"],
             sidecar.Calls.Where(c => c.Method.Contains("Publish", StringComparison.Ordinal)).Select(c => c.Method));
         Assert.Equal(["wev_a1", "wev_a2"], sidecar.Published.Select(p => p.Metadata["cloudevent.id"]));
-        Assert.Single(app.Logs, l => l.Message.Contains("does not serve BulkPublishEvent;", StringComparison.Ordinal));
+        Assert.Single(app.Logs, l => l.Text.Contains("does not serve BulkPublishEvent;", StringComparison.Ordinal));
     }
 
     [Fact]
     public async Task Post_SidecarWithoutAnyBulkPublish_PublishesOneByOneWithSameMetadata()
     {
-        var (sidecar, app) = await IngressApp.StartAsync();
-        await using var _ = sidecar;
-        using var __ = app;
+        await using var app = await IngressApp.StartAsync();
+        var sidecar = app.Sidecar;
         sidecar.FailAlways("BulkPublishEvent", StatusCode.Unimplemented);
         sidecar.FailAlways("BulkPublishEventAlpha1", StatusCode.Unimplemented);
 
-        var response = await app.CreateClient().PostSignedAsync(Samples.CompletedSuccess("wev_single", jobId: "9", runId: "99"), "k3y-one");
+        var response = await app.CreateClient().PostSignedAsync(DbtPayloads.CompletedBody("wev_single", jobId: "9", runId: "99"), "k3y-one");
 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         Assert.Equal(["BulkPublishEvent", "BulkPublishEventAlpha1", "PublishEvent"],
@@ -196,13 +189,13 @@ public sealed class PublishBatchingTests
     }
 
     [Fact]
-    public void Start_GrpcEndpointNotHttp_FailsNamingTheSetting()
+    public async Task Start_GrpcEndpointNotHttp_FailsNamingTheSetting()
     {
-        using var app = new IngressApp("unix:///tmp/dapr.sock", "http://127.0.0.1:1");
+        await using var app = await IngressApp.StartUnwiredAsync("unix:///tmp/dapr.sock");
 
         var error = Assert.ThrowsAny<Exception>(() => app.CreateClient());
 
-        var said = error + string.Join("\n", app.Logs.Select(l => l.Message));
+        var said = error + string.Join("\n", app.Logs.Select(l => l.Text));
         // Whichever client is built first (the SDK's or the publisher's) names the gRPC endpoint as the problem.
         Assert.Matches("(?i)grpc.endpoint", said);
     }
@@ -211,7 +204,7 @@ public sealed class PublishBatchingTests
         sidecar.Calls.Where(c => c.Method == "BulkPublishEvent").Select(c => (BulkPublishRequest)c.Request).ToList();
 
     private static Task WaitForLogAsync(IngressApp app, string text) =>
-        Eventually.UntilAsync(() => app.Logs.Any(l => l.Message.Contains(text, StringComparison.Ordinal)),
+        Eventually.UntilAsync(() => app.Logs.Any(l => l.Text.Contains(text, StringComparison.Ordinal)),
             $"a log line mentioning {text}", TestContext.Current.CancellationToken);
 
     private static Task WaitForCallsAsync(StandInSidecar sidecar, int count) =>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using Grpc.Core;
+using ModeRefresh.TestSupport;
 
 namespace ModeRefresh.Ingress.Tests.Integration;
 
@@ -14,11 +15,10 @@ public sealed class SidecarFaultTests
     [InlineData(StatusCode.NotFound)]
     public async Task Post_PublishFails_503AndDbtRetryAfterRecoverySucceeds(StatusCode failure)
     {
-        var (sidecar, app) = await IngressApp.StartAsync();
-        await using var _ = sidecar;
-        using var __ = app;
+        await using var app = await IngressApp.StartAsync();
+        var sidecar = app.Sidecar;
         var client = app.CreateClient();
-        var body = Samples.CompletedSuccess("wev_retry");
+        var body = DbtPayloads.CompletedBody("wev_retry");
         sidecar.FailNext("BulkPublishEvent", failure);
 
         var first = await client.PostSignedAsync(body, "k3y-one");
@@ -33,15 +33,14 @@ public sealed class SidecarFaultTests
     [Fact]
     public async Task Post_PublishHangs_503WithinTheBound()
     {
-        var (sidecar, app) = await IngressApp.StartAsync(settings: ShortPublishTimeout);
-        await using var _ = sidecar;
-        using var __ = app;
+        await using var app = await IngressApp.StartAsync(settings: ShortPublishTimeout);
+        var sidecar = app.Sidecar;
         var client = app.CreateClient();
-        Assert.Equal(HttpStatusCode.Accepted, (await client.PostSignedAsync(Samples.CompletedSuccess("wev_warm"), "k3y-one")).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostSignedAsync(DbtPayloads.CompletedBody("wev_warm"), "k3y-one")).StatusCode);
         sidecar.HangAlways("BulkPublishEvent");
 
         var clock = Stopwatch.StartNew();
-        var response = await client.PostSignedAsync(Samples.CompletedSuccess("wev_hang"), "k3y-one");
+        var response = await client.PostSignedAsync(DbtPayloads.CompletedBody("wev_hang"), "k3y-one");
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         // Bound: the configured publish timeout, far inside dbt's 10 s (not a speed assertion).
@@ -52,14 +51,13 @@ public sealed class SidecarFaultTests
     [Fact]
     public async Task Post_SidecarUnreachable_503()
     {
-        var (sidecar, app) = await IngressApp.StartAsync();
-        await using var _ = sidecar;
-        using var __ = app;
+        await using var app = await IngressApp.StartAsync();
+        var sidecar = app.Sidecar;
         var client = app.CreateClient();
-        Assert.Equal(HttpStatusCode.Accepted, (await client.PostSignedAsync(Samples.CompletedSuccess("wev_1"), "k3y-one")).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostSignedAsync(DbtPayloads.CompletedBody("wev_1"), "k3y-one")).StatusCode);
 
         await sidecar.DisposeAsync();
-        var response = await client.PostSignedAsync(Samples.CompletedSuccess("wev_2"), "k3y-one");
+        var response = await client.PostSignedAsync(DbtPayloads.CompletedBody("wev_2"), "k3y-one");
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
     }
@@ -67,9 +65,9 @@ public sealed class SidecarFaultTests
     [Fact]
     public async Task Post_SidecarNeverThere_503NotUnverified()
     {
-        using var app = new IngressApp("http://127.0.0.1:1", "http://127.0.0.1:1");
+        await using var app = await IngressApp.StartUnwiredAsync();
 
-        var response = await app.CreateClient().PostSignedAsync(Samples.CompletedSuccess("wev_none"), "k3y-one");
+        var response = await app.CreateClient().PostSignedAsync(DbtPayloads.CompletedBody("wev_none"), "k3y-one");
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
     }
@@ -77,13 +75,12 @@ public sealed class SidecarFaultTests
     [Fact]
     public async Task Post_SecretReadHangs_503WithinTheBound()
     {
-        var (sidecar, app) = await IngressApp.StartAsync();
-        await using var _ = sidecar;
-        using var __ = app;
+        await using var app = await IngressApp.StartAsync();
+        var sidecar = app.Sidecar;
         sidecar.HangAlways("GetSecret");
 
         var clock = Stopwatch.StartNew();
-        var response = await app.CreateClient().PostSignedAsync(Samples.CompletedSuccess("wev_sh"), "k3y-one");
+        var response = await app.CreateClient().PostSignedAsync(DbtPayloads.CompletedBody("wev_sh"), "k3y-one");
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"took {clock.Elapsed}");

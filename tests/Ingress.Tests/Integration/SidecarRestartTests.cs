@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using Microsoft.Extensions.Logging;
+using ModeRefresh.TestSupport;
 
 namespace ModeRefresh.Ingress.Tests.Integration;
 
@@ -18,11 +19,10 @@ public sealed class SidecarRestartTests
     public async Task Post_SidecarBackAfterA30sOutage_AcceptedWithin2sAndReadyAgain()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (sidecar, app) = await IngressApp.StartAsync();
-        await using var _ = sidecar;
-        using var __ = app;
+        await using var app = await IngressApp.StartAsync();
+        var sidecar = app.Sidecar;
         var client = app.CreateClient();
-        Assert.Equal(HttpStatusCode.Accepted, (await client.PostSignedAsync(Samples.CompletedSuccess("wev_before"), "k3y-one")).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostSignedAsync(DbtPayloads.CompletedBody("wev_before"), "k3y-one")).StatusCode);
 
         await sidecar.StopServingAsync();
         var away = Stopwatch.StartNew();
@@ -31,7 +31,7 @@ public sealed class SidecarRestartTests
         var refused = 0;
         while (away.Elapsed < Outage)
         {
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.PostSignedAsync(Samples.CompletedSuccess($"wev_out_{refused}"), "k3y-one")).StatusCode);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.PostSignedAsync(DbtPayloads.CompletedBody($"wev_out_{refused}"), "k3y-one")).StatusCode);
             refused++;
             await Task.Delay(TimeSpan.FromSeconds(1), ct);
         }
@@ -41,7 +41,7 @@ public sealed class SidecarRestartTests
         HttpStatusCode status;
         do
         {
-            status = (await client.PostSignedAsync(Samples.CompletedSuccess("wev_after"), "k3y-one")).StatusCode;
+            status = (await client.PostSignedAsync(DbtPayloads.CompletedBody("wev_after"), "k3y-one")).StatusCode;
             if (status != HttpStatusCode.Accepted) await Task.Delay(TimeSpan.FromMilliseconds(100), ct);
         }
         while (status != HttpStatusCode.Accepted && back.Elapsed < Allowed + TimeSpan.FromSeconds(60));
@@ -52,25 +52,24 @@ public sealed class SidecarRestartTests
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/readyz", ct)).StatusCode);
         Assert.Equal(["wev_before", "wev_after"], sidecar.Published.Select(p => p.Metadata["cloudevent.id"]));
         Assert.True(refused >= 20, $"only {refused} webhooks during the outage");
-        Assert.Single(app.Logs, l => l.Level == LogLevel.Error && l.Message.Contains("not reachable", StringComparison.Ordinal));
+        Assert.Single(app.Logs, l => l.Level == LogLevel.Error && l.Text.Contains("not reachable", StringComparison.Ordinal));
     }
 
     [Fact]
     public async Task Readyz_AfterASidecarRestart_ReadyOnlyOnceWebhooksAreAcceptedAgain()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (sidecar, app) = await IngressApp.StartAsync();
-        await using var _ = sidecar;
-        using var __ = app;
+        await using var app = await IngressApp.StartAsync();
+        var sidecar = app.Sidecar;
         var client = app.CreateClient();
-        Assert.Equal(HttpStatusCode.Accepted, (await client.PostSignedAsync(Samples.CompletedSuccess("wev_r0"), "k3y-one")).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostSignedAsync(DbtPayloads.CompletedBody("wev_r0"), "k3y-one")).StatusCode);
 
         // Long enough for gRPC's default backoff to reach several seconds, with webhooks failing meanwhile.
         await sidecar.StopServingAsync();
         var away = Stopwatch.StartNew();
         for (var i = 0; away.Elapsed < TimeSpan.FromSeconds(12); i++)
         {
-            await client.PostSignedAsync(Samples.CompletedSuccess($"wev_r_out_{i}"), "k3y-one");
+            await client.PostSignedAsync(DbtPayloads.CompletedBody($"wev_r_out_{i}"), "k3y-one");
             await Task.Delay(TimeSpan.FromMilliseconds(500), ct);
         }
 
@@ -87,7 +86,7 @@ public sealed class SidecarRestartTests
                 continue;
             }
 
-            var status = (await client.PostSignedAsync(Samples.CompletedSuccess($"wev_r_after_{checks}"), "k3y-one")).StatusCode;
+            var status = (await client.PostSignedAsync(DbtPayloads.CompletedBody($"wev_r_after_{checks}"), "k3y-one")).StatusCode;
             Assert.True(status == HttpStatusCode.Accepted, $"/readyz said ready {back.Elapsed.TotalSeconds:0.0} s after the sidecar came back, but a webhook got {(int)status}");
             if (++checks == 5) return;
         }

@@ -3,6 +3,7 @@ using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using ModeRefresh.Ingress.Webhooks;
+using ModeRefresh.TestSupport;
 
 namespace ModeRefresh.Ingress.Tests.Integration;
 
@@ -20,15 +21,15 @@ public sealed class StartupTests
     [InlineData("Ingress:PublishBatchSize", "1001", "Ingress:PublishBatchSize must be between 1 and 1000.")]
     [InlineData("DAPR_GRPC_ENDPOINT", "unix:///tmp/dapr.sock", "DAPR_GRPC_ENDPOINT (or DAPR_GRPC_PORT) must be an http:// or https:// address")]
     [InlineData("DAPR_HTTP_ENDPOINT", "localhost", "DAPR_HTTP_ENDPOINT (or DAPR_HTTP_PORT) must be an http:// or https:// address")]
-    public void Start_InvalidSetting_FailsNamingTheKeyNotTheProperty(string key, string value, string failure)
+    public async Task Start_InvalidSetting_FailsNamingTheKeyNotTheProperty(string key, string value, string failure)
     {
-        using var app = new IngressApp("http://127.0.0.1:1", "http://127.0.0.1:1", new Dictionary<string, string?> { [key] = value });
+        await using var app = await IngressApp.StartUnwiredAsync(settings: new Dictionary<string, string?> { [key] = value });
 
         var error = Assert.ThrowsAny<Exception>(() => app.CreateClient());
 
         // WebApplicationFactory sometimes reports an ObjectDisposedException that races the failed host's
         // disposal instead of the cause; the host's own failure log always has it.
-        var said = error + string.Join("\n", app.Logs.Select(l => l.Message));
+        var said = error + string.Join("\n", app.Logs.Select(l => l.Text));
         Assert.Contains(nameof(OptionsValidationException), said, StringComparison.Ordinal);
         Assert.Contains(failure, said, StringComparison.Ordinal);
         Assert.DoesNotContain("IngressOptions.", said, StringComparison.Ordinal);
@@ -38,9 +39,7 @@ public sealed class StartupTests
     [Fact]
     public async Task Post_Refused_CountedInMetricWithReason()
     {
-        var (sidecar, app) = await IngressApp.StartAsync();
-        await using var _ = sidecar;
-        using var __ = app;
+        await using var app = await IngressApp.StartAsync();
         var client = app.CreateClient();
         // Other tests' apps run in parallel with the same meter name: listen to this app's meters only.
         var meters = app.Services.GetRequiredService<IMeterFactory>();
@@ -66,7 +65,7 @@ public sealed class StartupTests
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await client.PostWebhookAsync("{}"u8.ToArray(), null)).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await client.PostWebhookAsync("{}"u8.ToArray(), new string('0', 64))).StatusCode);
-        Assert.Equal(HttpStatusCode.Accepted, (await client.PostSignedAsync(Samples.CompletedSuccess("wev_m"), "k3y-one")).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostSignedAsync(DbtPayloads.CompletedBody("wev_m"), "k3y-one")).StatusCode);
 
         lock (measurements)
         {

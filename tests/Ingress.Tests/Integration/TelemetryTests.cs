@@ -17,11 +17,10 @@ public sealed class TelemetryTests
     public async Task Post_SignedWebhook_EventCarriesTheRequestSpanAsTraceParent()
     {
         using var spans = new SpanRecorder();
-        var (sidecar, app) = await IngressApp.StartAsync();
-        await using var _ = sidecar;
-        using var __ = app;
+        await using var app = await IngressApp.StartAsync();
+        var sidecar = app.Sidecar;
 
-        var response = await app.CreateClient().PostSignedAsync(Samples.CompletedSuccess("wev_span", jobId: "123", runId: "801"), "k3y-one");
+        var response = await app.CreateClient().PostSignedAsync(DbtPayloads.CompletedBody("wev_span", jobId: "123", runId: "801"), "k3y-one");
 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         var traceParent = Assert.Single(sidecar.Published).Metadata["cloudevent.traceparent"];
@@ -35,11 +34,9 @@ public sealed class TelemetryTests
     {
         using var spans = new SpanRecorder();
         const string key = "k3y-one";
-        var body = Samples.CompletedSuccess("wev_secret", jobId: "123", runId: "802");
-        var signature = Samples.Sign(body, key);
-        var (sidecar, app) = await IngressApp.StartAsync(key);
-        await using var _ = sidecar;
-        using var __ = app;
+        var body = DbtPayloads.CompletedBody("wev_secret", jobId: "123", runId: "802");
+        var signature = DbtPayloads.Sign(body, key);
+        await using var app = await IngressApp.StartAsync(key);
         using var measurements = new MeasurementRecorder(RejectionMonitor.MeterName, app.Services.GetRequiredService<IMeterFactory>());
         var client = app.CreateClient();
 
@@ -55,6 +52,6 @@ public sealed class TelemetryTests
         Assert.Contains(measurements.Tags, t => t == "outcome=rejected");
         Assert.DoesNotContain(values, v => v.Contains(key, StringComparison.Ordinal));
         Assert.DoesNotContain(values, v => v.Contains(signature, StringComparison.Ordinal));
-        Assert.DoesNotContain(values, v => v.Contains(Samples.Sign(body, "not-the-key"), StringComparison.Ordinal));
+        Assert.DoesNotContain(values, v => v.Contains(DbtPayloads.Sign(body, "not-the-key"), StringComparison.Ordinal));
     }
 }

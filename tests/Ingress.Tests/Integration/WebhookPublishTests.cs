@@ -12,10 +12,9 @@ public sealed class WebhookPublishTests
     [Fact]
     public async Task Post_ValidCompletedWebhook_202AndExactlyOnePublish()
     {
-        var (sidecar, app) = await IngressApp.StartAsync();
-        await using var _ = sidecar;
-        using var __ = app;
-        var body = Samples.CompletedSuccess("wev_ok", jobId: "123", runId: "777");
+        await using var app = await IngressApp.StartAsync();
+        var sidecar = app.Sidecar;
+        var body = DbtPayloads.CompletedBody("wev_ok", jobId: "123", runId: "777");
 
         var response = await app.CreateClient().PostSignedAsync(body, "k3y-one");
 
@@ -49,10 +48,9 @@ public sealed class WebhookPublishTests
     [Fact]
     public async Task Post_64KBWebhookOfLessThanSigns_PublishedAtAboutItsSize()
     {
-        var (sidecar, app) = await IngressApp.StartAsync();
-        await using var _ = sidecar;
-        using var __ = app;
-        var template = Samples.CompletedSuccess("wev_lt").Replace("\"runStatusMessage\":\"None\"", "\"runStatusMessage\":\"\"", StringComparison.Ordinal);
+        await using var app = await IngressApp.StartAsync();
+        var sidecar = app.Sidecar;
+        var template = DbtPayloads.CompletedBody("wev_lt").Replace("\"runStatusMessage\":\"None\"", "\"runStatusMessage\":\"\"", StringComparison.Ordinal);
         var body = template.Replace("\"runStatusMessage\":\"\"", "\"runStatusMessage\":\"" + new string('<', 65536 - template.Length) + "\"", StringComparison.Ordinal);
         Assert.Equal(65536, Encoding.UTF8.GetByteCount(body));
 
@@ -69,19 +67,18 @@ public sealed class WebhookPublishTests
     [Fact]
     public async Task Post_SidecarRequiresApiToken_EveryCallCarriesIt()
     {
-        var (sidecar, app) = await IngressApp.StartAsync(settings: new Dictionary<string, string?> { ["DAPR_API_TOKEN"] = "sidecar-t0ken" });
-        await using var _ = sidecar;
-        using var __ = app;
+        await using var app = await IngressApp.StartAsync(settings: new Dictionary<string, string?> { ["DAPR_API_TOKEN"] = "sidecar-t0ken" });
+        var sidecar = app.Sidecar;
         sidecar.ExpectedApiToken = "sidecar-t0ken";
         var client = app.CreateClient();
         // Ready first, as a deployment would be: the key read at start-up can be slow on a loaded CI machine, and it
         // is the token, not start-up timing, that this test is about. Readiness needs the key, so it needs the token.
         await WaitUntilReadyAsync(client, app);
 
-        var response = await client.PostSignedAsync(Samples.CompletedSuccess("wev_tok"), "k3y-one");
+        var response = await client.PostSignedAsync(DbtPayloads.CompletedBody("wev_tok"), "k3y-one");
 
         Assert.True(response.StatusCode == HttpStatusCode.Accepted,
-            $"{response.StatusCode}; logs:\n{string.Join('\n', app.Logs.Select(l => l.Message))}");
+            $"{response.StatusCode}; logs:\n{string.Join('\n', app.Logs.Select(l => l.Text))}");
         Assert.Single(sidecar.Published);
         Assert.Contains(sidecar.Calls, c => c.Method == "GetSecret");
         Assert.All(sidecar.Calls, c => Assert.Equal("sidecar-t0ken", c.ApiToken));
@@ -93,11 +90,10 @@ public sealed class WebhookPublishTests
     [InlineData("job.run.errored", "dbt-job-run-errored")]
     public async Task Post_OtherKnownEventType_PublishedOnItsTopic(string eventType, string topic)
     {
-        var (sidecar, app) = await IngressApp.StartAsync();
-        await using var _ = sidecar;
-        using var __ = app;
+        await using var app = await IngressApp.StartAsync();
+        var sidecar = app.Sidecar;
 
-        var response = await app.CreateClient().PostSignedAsync(Samples.CompletedSuccess("wev_t", eventType: eventType), "k3y-one");
+        var response = await app.CreateClient().PostSignedAsync(DbtPayloads.CompletedBody("wev_t", eventType: eventType), "k3y-one");
 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         Assert.Equal(topic, Assert.Single(sidecar.Published).Topic);
@@ -106,15 +102,14 @@ public sealed class WebhookPublishTests
     [Fact]
     public async Task Post_ConfiguredNames_UsedForPublish()
     {
-        var (sidecar, app) = await IngressApp.StartAsync(settings: new Dictionary<string, string?>
+        await using var app = await IngressApp.StartAsync(settings: new Dictionary<string, string?>
         {
             ["Dapr:PubsubName"] = "kafka-pubsub",
             ["Ingress:CompletedTopic"] = "runs-done",
         });
-        await using var _ = sidecar;
-        using var __ = app;
+        var sidecar = app.Sidecar;
 
-        var response = await app.CreateClient().PostSignedAsync(Samples.CompletedSuccess("wev_n"), "k3y-one");
+        var response = await app.CreateClient().PostSignedAsync(DbtPayloads.CompletedBody("wev_n"), "k3y-one");
 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         var published = Assert.Single(sidecar.Published);
@@ -124,11 +119,10 @@ public sealed class WebhookPublishTests
     [Fact]
     public async Task Post_UnknownEventType_202NotPublished()
     {
-        var (sidecar, app) = await IngressApp.StartAsync();
-        await using var _ = sidecar;
-        using var __ = app;
+        await using var app = await IngressApp.StartAsync();
+        var sidecar = app.Sidecar;
 
-        var response = await app.CreateClient().PostSignedAsync(Samples.CompletedSuccess("wev_u", eventType: "job.run.cancelled"), "k3y-one");
+        var response = await app.CreateClient().PostSignedAsync(DbtPayloads.CompletedBody("wev_u", eventType: "job.run.cancelled"), "k3y-one");
 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         var answer = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
@@ -139,9 +133,8 @@ public sealed class WebhookPublishTests
     [Fact]
     public async Task Post_NumericIdsFromTheWild_PublishedAsStrings()
     {
-        var (sidecar, app) = await IngressApp.StartAsync();
-        await using var _ = sidecar;
-        using var __ = app;
+        await using var app = await IngressApp.StartAsync();
+        var sidecar = app.Sidecar;
         const string body = """{"accountId":5,"webhooksID":"wsu_x","eventId":"wev_num","eventType":"job.run.completed","data":{"jobId":42,"runId":99,"runStatusCode":10,"runStatus":"Success"}}""";
 
         var response = await app.CreateClient().PostSignedAsync(body, "k3y-one");
@@ -157,5 +150,5 @@ public sealed class WebhookPublishTests
         Eventually.UntilAsync(
             async () => (await client.GetAsync("/readyz", TestContext.Current.CancellationToken)).StatusCode == HttpStatusCode.OK,
             "/readyz 200", TestContext.Current.CancellationToken, TimeSpan.FromSeconds(20),
-            () => "logs:\n" + string.Join('\n', app.Logs.Select(l => l.Message)));
+            () => "logs:\n" + string.Join('\n', app.Logs.Select(l => l.Text)));
 }

@@ -4,13 +4,14 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
+using ModeRefresh.TestSupport;
 
 namespace ModeRefresh.Ingress.Tests.Integration;
 
 public sealed class WebhookRejectionTests
 {
-    private static readonly string Valid = Samples.CompletedSuccess("wev_bad");
-    private static readonly string ValidSignature = Samples.Sign(Valid, "k3y-one");
+    private static readonly string Valid = DbtPayloads.CompletedBody("wev_bad");
+    private static readonly string ValidSignature = DbtPayloads.Sign(Valid, "k3y-one");
 
     public static TheoryData<string, string?, HttpStatusCode, string> BadRequests => new()
     {
@@ -20,22 +21,21 @@ public sealed class WebhookRejectionTests
         { Valid, ValidSignature + "00", HttpStatusCode.Unauthorized, "invalid signature" },
         { Valid, "g" + ValidSignature[1..], HttpStatusCode.Unauthorized, "invalid signature" },
         { Valid, "Bearer " + ValidSignature, HttpStatusCode.Unauthorized, "invalid signature" },
-        { Valid, Samples.Sign(Valid, "wrong-key"), HttpStatusCode.Unauthorized, "invalid signature" },
-        { Valid, Samples.Sign(Valid + " ", "k3y-one"), HttpStatusCode.Unauthorized, "invalid signature" },
-        { "{not json", Samples.Sign("{not json", "k3y-one"), HttpStatusCode.BadRequest, "malformed JSON" },
-        { "", Samples.Sign("", "k3y-one"), HttpStatusCode.BadRequest, "malformed JSON" },
-        { """{"eventType":"job.run.completed","data":{}}""", Samples.Sign("""{"eventType":"job.run.completed","data":{}}""", "k3y-one"), HttpStatusCode.BadRequest, "missing or empty field: eventId" },
-        { """{"eventId":"e","data":{}}""", Samples.Sign("""{"eventId":"e","data":{}}""", "k3y-one"), HttpStatusCode.BadRequest, "missing or empty field: eventType" },
-        { """{"eventId":"e","eventType":"job.run.completed"}""", Samples.Sign("""{"eventId":"e","eventType":"job.run.completed"}""", "k3y-one"), HttpStatusCode.BadRequest, "missing or invalid field: data (an object)" },
+        { Valid, DbtPayloads.Sign(Valid, "wrong-key"), HttpStatusCode.Unauthorized, "invalid signature" },
+        { Valid, DbtPayloads.Sign(Valid + " ", "k3y-one"), HttpStatusCode.Unauthorized, "invalid signature" },
+        { "{not json", DbtPayloads.Sign("{not json", "k3y-one"), HttpStatusCode.BadRequest, "malformed JSON" },
+        { "", DbtPayloads.Sign("", "k3y-one"), HttpStatusCode.BadRequest, "malformed JSON" },
+        { """{"eventType":"job.run.completed","data":{}}""", DbtPayloads.Sign("""{"eventType":"job.run.completed","data":{}}""", "k3y-one"), HttpStatusCode.BadRequest, "missing or empty field: eventId" },
+        { """{"eventId":"e","data":{}}""", DbtPayloads.Sign("""{"eventId":"e","data":{}}""", "k3y-one"), HttpStatusCode.BadRequest, "missing or empty field: eventType" },
+        { """{"eventId":"e","eventType":"job.run.completed"}""", DbtPayloads.Sign("""{"eventId":"e","eventType":"job.run.completed"}""", "k3y-one"), HttpStatusCode.BadRequest, "missing or invalid field: data (an object)" },
     };
 
     [Theory]
     [MemberData(nameof(BadRequests))]
     public async Task Post_BadInput_RightStatusAndNoPublish(string body, string? signature, HttpStatusCode status, string reason)
     {
-        var (sidecar, app) = await IngressApp.StartAsync();
-        await using var _ = sidecar;
-        using var __ = app;
+        await using var app = await IngressApp.StartAsync();
+        var sidecar = app.Sidecar;
 
         var response = await app.CreateClient().PostWebhookAsync(Encoding.UTF8.GetBytes(body), signature);
 
@@ -55,12 +55,11 @@ public sealed class WebhookRejectionTests
     [InlineData(1_000_000, HttpStatusCode.RequestEntityTooLarge)]
     public async Task Post_BodyAroundTheCap_RefusedOnlyPastIt(int size, HttpStatusCode expected)
     {
-        var (sidecar, app) = await IngressApp.StartAsync();
-        await using var _ = sidecar;
-        using var __ = app;
-        var body = Padded(Samples.CompletedSuccess("wev_size"), size);
+        await using var app = await IngressApp.StartAsync();
+        var sidecar = app.Sidecar;
+        var body = Padded(DbtPayloads.CompletedBody("wev_size"), size);
 
-        var response = await app.CreateClient().PostWebhookAsync(body, Samples.Sign(body, "k3y-one"));
+        var response = await app.CreateClient().PostWebhookAsync(body, DbtPayloads.Sign(body, "k3y-one"));
 
         Assert.Equal(expected, response.StatusCode);
         Assert.Equal(expected == HttpStatusCode.Accepted ? 1 : 0, sidecar.Published.Count);
@@ -69,15 +68,14 @@ public sealed class WebhookRejectionTests
     [Fact]
     public async Task Post_ChunkedBodyOverTheCap_413WithoutPublish()
     {
-        var (sidecar, app) = await IngressApp.StartAsync();
-        await using var _ = sidecar;
-        using var __ = app;
-        var body = Padded(Samples.CompletedSuccess("wev_chunk"), 70_000);
+        await using var app = await IngressApp.StartAsync();
+        var sidecar = app.Sidecar;
+        var body = Padded(DbtPayloads.CompletedBody("wev_chunk"), 70_000);
         using var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/dbt")
         {
             Content = new StreamContent(new NoLengthStream(body)),
         };
-        request.Headers.TryAddWithoutValidation("Authorization", Samples.Sign(body, "k3y-one"));
+        request.Headers.TryAddWithoutValidation("Authorization", DbtPayloads.Sign(body, "k3y-one"));
 
         var response = await app.CreateClient().SendAsync(request, TestContext.Current.CancellationToken);
 
@@ -88,9 +86,7 @@ public sealed class WebhookRejectionTests
     [Fact]
     public async Task Post_WrongMethod_405()
     {
-        var (sidecar, app) = await IngressApp.StartAsync();
-        await using var _ = sidecar;
-        using var __ = app;
+        await using var app = await IngressApp.StartAsync();
 
         var response = await app.CreateClient().GetAsync("/webhooks/dbt", TestContext.Current.CancellationToken);
 
@@ -100,10 +96,9 @@ public sealed class WebhookRejectionTests
     [Fact]
     public async Task Post_SignedEventIdWithALineBreak_400AndNoForgedLogLine()
     {
-        var (sidecar, app) = await IngressApp.StartAsync();
-        await using var _ = sidecar;
-        using var __ = app;
-        var body = Samples.CompletedSuccess("wev_1\\ninfo: ModeRefresh.Ingress[1] Published forged event");
+        await using var app = await IngressApp.StartAsync();
+        var sidecar = app.Sidecar;
+        var body = DbtPayloads.CompletedBody("wev_1\ninfo: ModeRefresh.Ingress[1] Published forged event");
 
         var response = await app.CreateClient().PostSignedAsync(body, "k3y-one");
 
@@ -111,16 +106,15 @@ public sealed class WebhookRejectionTests
         var answer = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
         Assert.Equal("field eventId must not contain control characters or line breaks", answer.GetProperty("detail").GetString());
         Assert.Empty(sidecar.Published);
-        Assert.DoesNotContain(app.Logs, l => l.Message.Contains('\n', StringComparison.Ordinal) || l.Message.Contains("forged", StringComparison.Ordinal));
+        Assert.DoesNotContain(app.Logs, l => l.Text.Contains('\n', StringComparison.Ordinal) || l.Text.Contains("forged", StringComparison.Ordinal));
     }
 
     [Fact]
     public async Task Post_IdsWithWhiteSpaceAround_PublishedTrimmed()
     {
-        var (sidecar, app) = await IngressApp.StartAsync();
-        await using var _ = sidecar;
-        using var __ = app;
-        var body = Samples.CompletedSuccess(" wev_trim ", jobId: " 123 ", runId: "\\t777 ");
+        await using var app = await IngressApp.StartAsync();
+        var sidecar = app.Sidecar;
+        var body = DbtPayloads.CompletedBody(" wev_trim ", jobId: " 123 ", runId: "\t777 ");
 
         Assert.Equal(HttpStatusCode.Accepted, (await app.CreateClient().PostSignedAsync(body, "k3y-one")).StatusCode);
 
@@ -134,25 +128,23 @@ public sealed class WebhookRejectionTests
     public async Task Post_ForgedFlood_OneWarningAndNoSecretsInLogs()
     {
         var time = new FakeTimeProvider(Start);
-        var (sidecar, app) = await IngressApp.StartAsync(keys: "k3y-one,rotated-key-two", time: time);
-        await using var _ = sidecar;
-        using var __ = app;
+        await using var app = await IngressApp.StartAsync(keys: "k3y-one,rotated-key-two", time: time);
         var client = app.CreateClient();
 
         for (var i = 0; i < 40; i++)
         {
-            var response = await client.PostWebhookAsync(Encoding.UTF8.GetBytes(Valid), Samples.Sign(Valid, "forger-" + i));
+            var response = await client.PostWebhookAsync(Encoding.UTF8.GetBytes(Valid), DbtPayloads.Sign(Valid, "forger-" + i));
             Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         }
         Assert.Equal(HttpStatusCode.Accepted, (await client.PostSignedAsync(Valid, "rotated-key-two")).StatusCode);
         time.Advance(TimeSpan.FromMinutes(1));
 
         var ingressLogs = IngressLogs(app);
-        Assert.Single(ingressLogs, l => l.Level == LogLevel.Warning && l.Message.Contains("refused", StringComparison.Ordinal));
-        Assert.Equal(40, ingressLogs.Count(l => l.Level == LogLevel.Debug && l.Message.Contains("invalid signature", StringComparison.Ordinal)));
-        foreach (var secret in new[] { "k3y-one", "rotated-key-two", ValidSignature, Samples.Sign(Valid, "rotated-key-two"), Samples.Sign(Valid, "forger-3") })
+        Assert.Single(ingressLogs, l => l.Level == LogLevel.Warning && l.Text.Contains("refused", StringComparison.Ordinal));
+        Assert.Equal(40, ingressLogs.Count(l => l.Level == LogLevel.Debug && l.Text.Contains("invalid signature", StringComparison.Ordinal)));
+        foreach (var secret in new[] { "k3y-one", "rotated-key-two", ValidSignature, DbtPayloads.Sign(Valid, "rotated-key-two"), DbtPayloads.Sign(Valid, "forger-3") })
         {
-            Assert.DoesNotContain(app.Logs, l => l.Message.Contains(secret, StringComparison.OrdinalIgnoreCase));
+            Assert.DoesNotContain(app.Logs, l => l.Text.Contains(secret, StringComparison.OrdinalIgnoreCase));
         }
     }
 
@@ -160,14 +152,12 @@ public sealed class WebhookRejectionTests
     public async Task Post_500Forgeries_SummaryCountsAllOfThemAtTheIntervalWithoutAnotherRequest()
     {
         var time = new FakeTimeProvider(Start);
-        var (sidecar, app) = await IngressApp.StartAsync(time: time);
-        await using var _ = sidecar;
-        using var __ = app;
+        await using var app = await IngressApp.StartAsync(time: time);
         var client = app.CreateClient();
 
         for (var i = 0; i < 500; i++)
         {
-            Assert.Equal(HttpStatusCode.Unauthorized, (await client.PostWebhookAsync(Encoding.UTF8.GetBytes(Valid), Samples.Sign(Valid, "forger"))).StatusCode);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await client.PostWebhookAsync(Encoding.UTF8.GetBytes(Valid), DbtPayloads.Sign(Valid, "forger"))).StatusCode);
         }
 
         Assert.Empty(Summaries(app)); // nothing per request, not even for the first one
@@ -190,13 +180,11 @@ public sealed class WebhookRejectionTests
     public async Task Post_MixedRefusals_OneSummaryWithEachReasonCounted()
     {
         var time = new FakeTimeProvider(Start);
-        var (sidecar, app) = await IngressApp.StartAsync(time: time);
-        await using var _ = sidecar;
-        using var __ = app;
+        await using var app = await IngressApp.StartAsync(time: time);
         var client = app.CreateClient();
 
-        for (var i = 0; i < 3; i++) await client.PostWebhookAsync(Encoding.UTF8.GetBytes(Valid), Samples.Sign(Valid, "forger"));
-        for (var i = 0; i < 2; i++) await client.PostWebhookAsync("{not json"u8.ToArray(), Samples.Sign("{not json", "k3y-one"));
+        for (var i = 0; i < 3; i++) await client.PostWebhookAsync(Encoding.UTF8.GetBytes(Valid), DbtPayloads.Sign(Valid, "forger"));
+        for (var i = 0; i < 2; i++) await client.PostWebhookAsync("{not json"u8.ToArray(), DbtPayloads.Sign("{not json", "k3y-one"));
         await client.PostWebhookAsync(new byte[70_000], null);
         time.Advance(TimeSpan.FromMinutes(1));
 
@@ -208,9 +196,7 @@ public sealed class WebhookRejectionTests
     public async Task Post_300WithNoKeyInTheStore_BoundedLogAndAnExactSummary()
     {
         var time = new FakeTimeProvider(Start);
-        var (sidecar, app) = await IngressApp.StartAsync(keys: null, time: time);
-        await using var _ = sidecar;
-        using var __ = app;
+        await using var app = await IngressApp.StartAsync(keys: null, time: time);
         var client = app.CreateClient();
 
         for (var i = 0; i < 300; i++)
@@ -220,7 +206,7 @@ public sealed class WebhookRejectionTests
         time.Advance(TimeSpan.FromMinutes(1));
 
         // One line for why there is no key (the failed read), one summary; nothing per request.
-        var warnings = IngressLogs(app).Where(l => l.Level >= LogLevel.Warning).Select(l => l.Message).ToList();
+        var warnings = IngressLogs(app).Where(l => l.Level >= LogLevel.Warning).Select(l => l.Text).ToList();
         Assert.True(warnings.Count <= 2, string.Join("\n", warnings));
         Assert.Single(warnings, w => w.Contains("DBT_WEBHOOK_KEY", StringComparison.Ordinal) && w.Contains("failed", StringComparison.Ordinal));
         var summary = Assert.Single(Summaries(app));
@@ -231,7 +217,7 @@ public sealed class WebhookRejectionTests
     public async Task Post_300WithTheSidecarNeverThere_OneErrorNamingTheAddressAndAnExactSummary()
     {
         var time = new FakeTimeProvider(Start);
-        using var app = new IngressApp("http://127.0.0.1:1", "http://127.0.0.1:1", time: time);
+        await using var app = await IngressApp.StartUnwiredAsync(time: time);
         var client = app.CreateClient();
 
         for (var i = 0; i < 300; i++)
@@ -242,7 +228,7 @@ public sealed class WebhookRejectionTests
         }
         time.Advance(TimeSpan.FromMinutes(1));
 
-        var loud = IngressLogs(app).Where(l => l.Level >= LogLevel.Warning).Select(l => l.Message).ToList();
+        var loud = IngressLogs(app).Where(l => l.Level >= LogLevel.Warning).Select(l => l.Text).ToList();
         var error = Assert.Single(loud, l => l.Contains("not reachable", StringComparison.Ordinal));
         Assert.Contains("http://127.0.0.1:1/", error, StringComparison.Ordinal);
         Assert.Contains("dapr run -f .", error, StringComparison.Ordinal);
@@ -253,12 +239,12 @@ public sealed class WebhookRejectionTests
 
     private static readonly DateTimeOffset Start = DateTimeOffset.Parse("2026-11-27T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
 
-    private static (LogLevel Level, string Category, string Message)[] IngressLogs(IngressApp app) =>
+    private static LogLine[] IngressLogs(IngressApp app) =>
         app.Logs.Where(l => l.Category.StartsWith("ModeRefresh", StringComparison.Ordinal)).ToArray();
 
     private static List<string> Summaries(IngressApp app) =>
-        IngressLogs(app).Where(l => l.Level == LogLevel.Warning && l.Message.Contains("webhooks refused", StringComparison.Ordinal))
-            .Select(l => l.Message).ToList();
+        IngressLogs(app).Where(l => l.Level == LogLevel.Warning && l.Text.Contains("webhooks refused", StringComparison.Ordinal))
+            .Select(l => l.Text).ToList();
 
     // Pads inside a JSON string field so the body stays valid JSON of exactly `size` bytes.
     private static byte[] Padded(string json, int size)

@@ -1,4 +1,5 @@
 using System.Text;
+using ModeRefresh.TestSupport;
 using ModeRefresh.Ingress.Keys;
 
 namespace ModeRefresh.Ingress.Tests.Unit;

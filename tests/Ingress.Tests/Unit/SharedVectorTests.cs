@@ -1,4 +1,6 @@
 using System.Text.Json;
+using ModeRefresh.Contracts;
+using ModeRefresh.TestSupport;
 using ModeRefresh.Ingress.Keys;
 using ModeRefresh.Ingress.Webhooks;
 
@@ -24,7 +26,7 @@ public sealed class SharedVectorTests
 
             Assert.True(SignatureVerifier.Verify(body, signature, keys), v.GetProperty("file").GetString());
             Assert.False(SignatureVerifier.Verify(body, signature, KeyListParser.Parse("not-the-secret")));
-            Assert.True(DbtPayloadParser.TryParse(body, out var evt, out var error), error);
+            Assert.True(DbtRunEventReader.TryRead(body, "body", out var evt, out var error), error);
             Assert.StartsWith("job.run.", evt!.EventType, StringComparison.Ordinal);
             Assert.False(string.IsNullOrEmpty(evt.Data.RunId));
         }

@@ -6,12 +6,9 @@ namespace ModeRefresh.Lineage.Tests.Support;
 /// </summary>
 internal static class SharedArtifacts
 {
-    public static string RepoRoot { get; } = FindRoot();
+    public static string RepoRoot => TestSupport.RepoPaths.Root;
 
-    public static string? Directory =>
-        Environment.GetEnvironmentVariable("DBT_ARTIFACTS_DIR") is { Length: > 0 } dir && System.IO.Directory.Exists(dir) ? dir
-        : Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "dbt-cloud", "artifacts")) is var shared && System.IO.Directory.Exists(shared) ? shared
-        : null;
+    public static string? Directory => TestSupport.RepoPaths.Shared("DBT_ARTIFACTS_DIR", "dbt-cloud", "artifacts");
 
     /// <summary>The folder, or a visible skip.</summary>
     public static string RequireDirectory() =>
@@ -27,15 +24,5 @@ internal static class SharedArtifacts
     {
         Assert.Skip(reason);
         return new InvalidOperationException("unreachable");
-    }
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "ModeRefresh.sln"))) return dir.FullName;
-        }
-
-        throw new InvalidOperationException("ModeRefresh.sln not found above " + AppContext.BaseDirectory);
     }
 }

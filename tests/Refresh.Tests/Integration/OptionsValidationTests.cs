@@ -20,7 +20,7 @@ public sealed class OptionsValidationTests
         { "Mode:RequestsPerSecond", "0", "Mode:RequestsPerSecond must be between 1 and 1000" },
         { "Mode:AttemptTimeout", "00:01:00", "Mode:AttemptTimeout must not exceed Mode:TotalTimeout" },
         { "Idempotency:Lease", "00:00:05", "Idempotency:Lease must be longer than Mode:TotalTimeout" },
-        { "Subscription:DeadLetterTopic", "dbt-job-run-completed", "Subscription:Topic, Subscription:DeadLetterTopic, Subscription:RunsTopic and Subscription:OutcomesTopic must differ" },
+        { "Subscription:DeadLetterTopic", "dbt-job-run-completed", "Subscription:CompletedTopic, Subscription:DeadLetterTopic, Subscription:RunsTopic and Subscription:OutcomesTopic must differ" },
         { "Subscription:OutcomesTopic", "mode-report-runs", "Subscription:OutcomesTopic must differ" },
         { "Tracking:PollInterval", "00:00:00.010", "Tracking:PollInterval must be between" },
         { "DeadLetters:MaxEntries", "0", "DeadLetters:MaxEntries must be between 1 and 10000" },

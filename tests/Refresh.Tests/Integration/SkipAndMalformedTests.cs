@@ -144,14 +144,18 @@ public sealed class SkipAndMalformedTests
         Assert.DoesNotContain(app.Logs.Lines, l => l.Message.Contains('\n') || l.Message.Contains('\r'));
     }
 
+    // The shared reader (services/Contracts DbtRunEventReader) refuses an event type with a line break, as Ingress
+    // always did; Refresh used to skip it as an unknown type (SUCCESS). Either way no report runs and no log line breaks.
     [Fact]
-    public async Task Deliver_SkippedTypeWithLineBreak_LoggedEscaped()
+    public async Task Deliver_TypeWithLineBreak_DropAndNoLogLineCarriesALineBreak()
     {
         await using var app = await RefreshApp.StartAsync(RefreshApp.Report(0, "r1", "*"));
 
-        Assert.Equal("SUCCESS", await app.DeliverAsync(DbtEvents.Completed(eventType: "job.run.started\nfail: forged")));
+        Assert.Equal("DROP", await app.DeliverAsync(DbtEvents.Completed(eventType: "job.run.started\nfail: forged"), "ce-type"));
 
-        Assert.True(app.Logs.Contains(LogLevel.Information, "type job.run.started\\u000Afail: forged is not job.run.completed"));
+        Assert.Empty(app.Mode.Calls);
+        Assert.True(app.Logs.Contains(LogLevel.Error, "Dropping event ce-type: field eventType must not contain control characters or line breaks"),
+            string.Join("\n", app.Logs.Lines.Select(l => l.Message)));
         Assert.DoesNotContain(app.Logs.Lines, l => l.Message.Contains('\n'));
     }
 }

@@ -30,7 +30,7 @@ public sealed class SubscribeTests
             new Dictionary<string, string?>
             {
                 ["Dapr:PubsubName"] = "kafka-pubsub",
-                ["Subscription:Topic"] = "dbt-runs",
+                ["Subscription:CompletedTopic"] = "dbt-runs",
                 ["Subscription:DeadLetterTopic"] = "dbt-runs-dlq",
             }));
 

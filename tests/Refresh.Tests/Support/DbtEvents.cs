@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using ModeRefresh.TestSupport;
 
 namespace ModeRefresh.Refresh.Tests.Support;
 
@@ -8,29 +9,12 @@ internal static class DbtEvents
     public static JsonObject Completed(
         string eventId = "wev_1", string jobId = "123", string runId = "12345",
         string eventType = "job.run.completed", string runStatus = "Success", int runStatusCode = 10,
-        string environmentId = "1234", string environmentName = "Production") => new()
-        {
-            ["eventId"] = eventId,
-            ["eventType"] = eventType,
-            ["webhookId"] = "wsu_12345abcde",
-            ["webhookName"] = "test",
-            ["accountId"] = "1",
-            ["timestamp"] = "2023-01-31T19:29:35.789265936Z",
-            ["data"] = new JsonObject
-            {
-                ["jobId"] = jobId,
-                ["jobName"] = "Daily Job (dbt build)",
-                ["runId"] = runId,
-                ["environmentId"] = environmentId,
-                ["environmentName"] = environmentName,
-                ["projectId"] = "167194",
-                ["runStatus"] = runStatus,
-                ["runStatusCode"] = runStatusCode,
-                ["runStatusMessage"] = "None",
-                ["runStartedAt"] = "2023-01-31T19:28:07Z",
-                ["runFinishedAt"] = "2023-01-31T19:29:32Z",
-            },
-        };
+        string environmentId = "1234", string environmentName = "Production")
+    {
+        var evt = DbtPayloads.Completed(eventId, jobId, runId, eventType, runStatus, runStatusCode, environmentId, environmentName);
+        evt["accountId"] = "1"; // Ingress publishes every id as a string (DbtRunEvent)
+        return evt;
+    }
 
     /// <summary>A structured-mode CloudEvent as daprd delivers it; <paramref name="data"/> null leaves data out.</summary>
     public static string Envelope(JsonNode? data, string id, string topic = "dbt-job-run-completed", bool omitData = false)

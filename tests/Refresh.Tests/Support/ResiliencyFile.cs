@@ -66,19 +66,10 @@ internal static partial class ResiliencyFile
 
     private static YamlMappingNode Load()
     {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            var path = Path.Combine(directory.FullName, "components", "resiliency.yaml");
-            if (File.Exists(Path.Combine(directory.FullName, "ModeRefresh.sln")) && File.Exists(path))
-            {
-                var stream = new YamlStream();
-                using var reader = new StreamReader(path);
-                stream.Load(reader);
-                return (YamlMappingNode)stream.Documents[0].RootNode;
-            }
-        }
-
-        throw new InvalidOperationException($"components/resiliency.yaml not found above {AppContext.BaseDirectory}");
+        var stream = new YamlStream();
+        using var reader = new StreamReader(TestSupport.RepoPaths.Combine("components", "resiliency.yaml"));
+        stream.Load(reader);
+        return (YamlMappingNode)stream.Documents[0].RootNode;
     }
 
     private static YamlMappingNode? Map(YamlMappingNode? node, string key) =>

@@ -1,16 +1,14 @@
 namespace ModeRefresh.Resources.Tests.Infrastructure;
 
-/// <summary>Where the repository and Dapr's reference data are, found the same way on every machine.</summary>
+/// <summary>Where the repository (found by tests/TestSupport) and Dapr's reference data are, the same way on every machine.</summary>
 public static class RepoPaths
 {
     public const string ReferenceEnvironmentVariable = "DAPR_REFERENCE_DIR";
 
-    private static readonly Lazy<string> RootLazy = new(FindRoot);
+    /// <summary>The repository root (<see cref="TestSupport.RepoPaths.Root"/>).</summary>
+    public static string Root => TestSupport.RepoPaths.Root;
 
-    /// <summary>The repository root: the nearest ancestor of the test binaries holding ModeRefresh.sln.</summary>
-    public static string Root => RootLazy.Value;
-
-    public static string Combine(params string[] relative) => Path.Combine([Root, .. relative]);
+    public static string Combine(params string[] relative) => TestSupport.RepoPaths.Combine(relative);
 
     /// <summary>
     /// Dapr's reference data (CRDs, component metadata.yaml files): $DAPR_REFERENCE_DIR when set, else
@@ -45,19 +43,5 @@ public static class RepoPaths
     }
 
     /// <summary>Repository-relative path with forward slashes, as used in messages.</summary>
-    public static string Relative(string fullPath) =>
-        Path.GetRelativePath(Root, fullPath).Replace(Path.DirectorySeparatorChar, '/');
-
-    private static string FindRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "ModeRefresh.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"ModeRefresh.sln not found above {AppContext.BaseDirectory}");
-    }
+    public static string Relative(string fullPath) => TestSupport.RepoPaths.Relative(fullPath);
 }

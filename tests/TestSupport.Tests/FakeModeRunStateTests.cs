@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Time.Testing;
 using ModeRefresh.TestSupport;
 
-namespace ModeRefresh.Refresh.Tests.Unit;
+namespace ModeRefresh.TestSupport.Tests;
 
 /// <summary>
 /// The fake Mode server's run status (<c>GET .../runs/{run}</c>): states over polls or time, the finished fields,

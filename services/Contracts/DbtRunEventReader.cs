@@ -1,29 +1,49 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
-using System.Text.Unicode;
 using System.Text.Json;
-using ModeRefresh.Contracts;
+using System.Text.Unicode;
 
-namespace ModeRefresh.Ingress.Webhooks;
+namespace ModeRefresh.Contracts;
 
 /// <summary>
-/// Turns a verified dbt Cloud webhook body into the contract record. IDs may arrive as strings or
-/// numbers and become strings; unknown fields are ignored; a wrongly typed known field is an error.
-/// IDs and the event type are normalised one way: white space around them is trimmed, and one holding a control
-/// character or a line separator is refused (400): they go into log lines, where a "\n" would forge a second line,
-/// and into keys downstream, where " 42" and "42" must be the same run.
+/// The one reader of a dbt Cloud job-run event, used by Ingress on the verified webhook body and by Refresh on the
+/// CloudEvent <c>data</c> (each service keeps its own envelope: the HTTP request, the CloudEvent). dbt's own payload
+/// and what Ingress publishes (<see cref="DbtRunEvent"/> serialised by <see cref="ContractsJsonContext"/>) both read.
+/// <list type="bullet">
+/// <item>IDs (<c>eventId</c> aside, which dbt writes as <c>wev_…</c>) may arrive as strings or integers and become
+/// strings; dbt's examples use strings, receivers meet numbers in the wild (<c>../shared/dbt-cloud/README.md</c>).
+/// An integer keeps its digits exactly as sent (no float round trip: 9007199254740993 stays so). A fraction, an
+/// exponent, <c>true</c> or an object is no dbt id and is refused.</item>
+/// <item>Every other known field must be a string (<c>runStatusCode</c>: an integer, or digits in a string); null
+/// is the same as absent; unknown fields are ignored; the older docs' <c>webhooksID</c> spelling is read too.</item>
+/// <item>IDs and the event type are normalised one way: white space around them is trimmed (<c>" 42"</c> and
+/// <c>"42"</c> must be one run in the keys downstream), one left empty is absent, and one holding a control
+/// character or a line separator (U+2028, U+2029) is refused: they go into log lines, where a "\n" would forge a
+/// second line.</item>
+/// <item>Bytes that are not UTF-8 anywhere, even in a field no one reads, are refused before parsing: the JSON reader
+/// checks them only in the strings it is asked for.</item>
+/// </list>
+/// Error texts name the field and never a value. Uses <see cref="JsonDocument"/> only: no reflection, AOT/trim safe.
+/// Memory is bounded by the input (the document over it) and nesting by the reader's depth limit (64).
 /// </summary>
-public static class DbtPayloadParser
+public static class DbtRunEventReader
 {
-    public static bool TryParse(ReadOnlyMemory<byte> body, out DbtRunEvent? evt, out string? error)
+    /// <summary>
+    /// Reads <paramref name="json"/>. <paramref name="subject"/> names it in the errors about the whole input
+    /// ("body is not valid UTF-8", "data must be a JSON object"): Ingress passes <c>body</c>, Refresh <c>data</c>.
+    /// </summary>
+    public static bool TryRead(
+        ReadOnlyMemory<byte> json, string subject,
+        [NotNullWhen(true)] out DbtRunEvent? evt, [NotNullWhen(false)] out string? error)
     {
         evt = null;
         // JsonDocument checks the structure but not the bytes inside strings: check them all first.
-        if (!Utf8.IsValid(body.Span)) return Fail("body is not valid UTF-8", out error);
+        if (!Utf8.IsValid(json.Span)) return Fail($"{subject} is not valid UTF-8", out error);
         try
         {
-            using var doc = JsonDocument.Parse(body);
+            using var doc = JsonDocument.Parse(json);
             var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object) return Fail("body must be a JSON object", out error);
+            if (root.ValueKind != JsonValueKind.Object) return Fail($"{subject} must be a JSON object", out error);
             if (!root.TryGetProperty("data", out var data) || data.ValueKind != JsonValueKind.Object)
                 return Fail("missing or invalid field: data (an object)", out error);
 
@@ -60,7 +80,7 @@ public static class DbtPayloadParser
         }
         catch (JsonException)
         {
-            // Covers truncation, bad tokens and nesting past the reader's depth limit.
+            // Covers emptiness, truncation, bad tokens, trailing content and nesting past the reader's depth limit.
             return Fail("malformed JSON", out error);
         }
         catch (InvalidOperationException)
@@ -74,7 +94,7 @@ public static class DbtPayloadParser
         }
     }
 
-    private static bool Fail(string reason, out string? error)
+    private static bool Fail(string reason, out string error)
     {
         error = reason;
         return false;

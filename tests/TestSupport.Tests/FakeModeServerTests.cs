@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using ModeRefresh.TestSupport;
 
-namespace ModeRefresh.Refresh.Tests.Unit;
+namespace ModeRefresh.TestSupport.Tests;
 
 /// <summary>The fake Mode server is shared test equipment: these pin down the checks other suites rely on.</summary>
 public sealed class FakeModeServerTests : IAsyncLifetime
