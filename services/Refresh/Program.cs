@@ -2,6 +2,7 @@ using ModeRefresh.Refresh.Auth;
 using ModeRefresh.Refresh.DeadLetters;
 using ModeRefresh.Refresh.Exposures;
 using ModeRefresh.Refresh.Health;
+using ModeRefresh.Refresh.History;
 using ModeRefresh.Refresh.Hosting;
 using ModeRefresh.Refresh.Idempotency;
 using ModeRefresh.Refresh.Mode;
@@ -21,6 +22,7 @@ builder.AddReportRouting();
 builder.AddModeClient();
 builder.AddIdempotency();
 builder.AddDeadLetters();
+builder.AddRunHistory();
 builder.AddExposureRouting();
 builder.AddDbtRunSubscription();
 builder.AddRunTracking();
@@ -36,6 +38,7 @@ app.UseDaprCloudEvents(); // after auth: an unauthenticated body is never parsed
 
 app.MapDbtRunSubscription();
 app.MapDeadLetters();
+app.MapRunHistory();
 app.MapRunTracking();
 app.MapRunDecisions();
 app.MapHealth();
