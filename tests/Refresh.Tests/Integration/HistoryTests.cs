@@ -156,6 +156,25 @@ public sealed class HistoryTests
     }
 
     [Fact]
+    public async Task Get_FailedForNowThenRunOnRedelivery_ShowsStartedNotRetrying()
+    {
+        await using var app = await RefreshApp.StartAsync(new Dictionary<string, string?>(RefreshApp.Report(0, "r1", "123"))
+        {
+            ["Tracking:Enabled"] = "false",
+        });
+        app.Mode.Enqueue(FakeModeResponse.Status(503), report: "r1", times: 3); // every attempt of the first delivery
+
+        Assert.Equal("RETRY", await app.DeliverAsync(DbtEvents.Completed(), "ce-1"));
+        Assert.Equal("retrying", Outcome(await WaitForRunAsync(app, "12345", r => Reports(r).Count == 1), "r1"));
+        Assert.Equal("SUCCESS", await app.DeliverAsync(DbtEvents.Completed(), "ce-1")); // daprd's redelivery
+
+        var run = await WaitForRunAsync(app, "12345", r => Outcome(r, "r1") != "retrying");
+        var report = Report(run, "r1");
+        Assert.Equal(("started", Assert.Single(app.Mode.StartedRuns).Token), (Text(report, "outcome"), Text(report, "modeRunToken")));
+        Assert.Null(report["reason"]);
+    }
+
+    [Fact]
     public async Task List_Paging_NewestFirstWithCursorAndBadQueriesRefused()
     {
         await using var app = await RefreshApp.StartAsync(Routed());
