@@ -5,6 +5,7 @@ using Dapr.Client;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 using ModeRefresh.Contracts;
+using ModeRefresh.Refresh.History;
 using ModeRefresh.Refresh.Hosting;
 using ModeRefresh.Refresh.Idempotency;
 using ModeRefresh.Refresh.Mode;
@@ -32,6 +33,7 @@ public sealed partial class ReportCoalescer(
     ModeClient mode,
     AcceptedRunPublisher publisher,
     RunTracker tracker,
+    HistoryRecorder history,
     IOptions<DaprOptions> components,
     TimeProvider time,
     ILogger<ReportCoalescer> logger)
@@ -177,6 +179,7 @@ public sealed partial class ReportCoalescer(
                             token = accepted.Run?.Token;
                             await ledger.CompleteAsync(runKey, granted, token);
                             LogRan(logger, target.ToString(), pending.Asks, LogText.Safe(pending.RunId), LogText.Safe(token));
+                            history.CoalescedRunFired(target.Workspace, target.Report, ServedByPrefix + pending.Id, token, null);
                             if (token is not null)
                             {
                                 await publisher.PublishAsync(new ModeReportRunAccepted
@@ -195,6 +198,7 @@ public sealed partial class ReportCoalescer(
                         case ModeRunResult.Permanent permanent:
                             await ledger.FailAsync(runKey, granted, permanent.Reason);
                             LogPermanent(logger, target.ToString(), pending.Asks, LogText.Safe(permanent.Reason));
+                            history.CoalescedRunFired(target.Workspace, target.Report, ServedByPrefix + pending.Id, null, permanent.Reason);
                             break;
                         default:
                             await ledger.ReleaseAsync(runKey, granted);

@@ -1,10 +1,11 @@
+using ModeRefresh.Refresh.History;
 using ModeRefresh.Refresh.Subscription;
 
 namespace ModeRefresh.Refresh.DeadLetters;
 
 /// <summary>Logs each dead-lettered event with the reason it was given up, and keeps it for <c>GET /deadletters</c>.</summary>
 public sealed partial class DeadLetterHandler(
-    DeadLetterStore store, TimeProvider time, ILogger<DeadLetterHandler> logger, RefreshMetrics? metrics = null)
+    DeadLetterStore store, HistoryRecorder history, TimeProvider time, ILogger<DeadLetterHandler> logger, RefreshMetrics? metrics = null)
 {
     private const string NoReason =
         "no reason recorded: redeliveries ran out, or the event was dropped before this service could say why";
@@ -22,6 +23,7 @@ public sealed partial class DeadLetterHandler(
         LogDeadLetter(logger, DeadLetterStore.Bound(evt?.EventId ?? cloudEventId) ?? "(no id)",
             DeadLetterStore.Bound(evt?.Data.RunId), DeadLetterStore.Bound(evt?.Data.JobId), DeadLetterStore.BoundReason(reason));
 
+        history.DeadLettered(evt, reason);
         var entry = new DeadLetterEntry
         {
             EventId = evt?.EventId,

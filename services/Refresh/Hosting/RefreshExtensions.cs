@@ -2,6 +2,7 @@ using ModeRefresh.Refresh.Auth;
 using ModeRefresh.Refresh.DeadLetters;
 using ModeRefresh.Refresh.Exposures;
 using ModeRefresh.Refresh.Health;
+using ModeRefresh.Refresh.History;
 using ModeRefresh.Refresh.Idempotency;
 using ModeRefresh.Refresh.Mode;
 using ModeRefresh.Refresh.Routing;
@@ -24,6 +25,7 @@ public static class RefreshExtensions
         builder.AddModeClient();
         builder.AddIdempotency();
         builder.AddDeadLetters();
+        builder.AddRunHistory();
         builder.AddExposureRouting();
         builder.AddDbtRunSubscription();
         builder.AddRunTracking();
@@ -35,6 +37,7 @@ public static class RefreshExtensions
     {
         app.MapDbtRunSubscription();
         app.MapDeadLetters();
+        app.MapRunHistory();
         app.MapRunTracking();
         app.MapRunDecisions();
         return app;

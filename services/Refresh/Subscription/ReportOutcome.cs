@@ -1,3 +1,4 @@
+using ModeRefresh.Refresh.History;
 using ModeRefresh.Refresh.Routing;
 
 namespace ModeRefresh.Refresh.Subscription;
@@ -15,4 +16,29 @@ public enum OutcomeKind
 }
 
 /// <summary>How one report fared in one delivery; <see cref="OutcomeTally"/> combines them.</summary>
-public sealed record ReportOutcome(ReportTarget Target, OutcomeKind Kind, string Detail);
+public sealed record ReportOutcome(ReportTarget Target, OutcomeKind Kind, string Detail)
+{
+    /// <summary>Mode's run token, when this delivery started the run or found it already done.</summary>
+    public string? ModeRunToken { get; init; }
+
+    /// <summary>The coalesced run that serves this dbt run (<see cref="Idempotency.RunRecord.ServedBy"/>).</summary>
+    public string? ServedBy { get; init; }
+
+    /// <summary>How <c>GET /history</c> shows it.</summary>
+    public HistoryReport ForHistory() => new()
+    {
+        Workspace = Target.Workspace,
+        Report = Target.Report,
+        Outcome = Kind switch
+        {
+            OutcomeKind.Done when ServedBy is not null => HistoryOutcomes.Coalesced,
+            OutcomeKind.Done when ModeRunToken is not null => HistoryOutcomes.Started,
+            OutcomeKind.Done => HistoryOutcomes.Done,
+            OutcomeKind.Permanent => HistoryOutcomes.Failed,
+            _ => HistoryOutcomes.Retrying,
+        },
+        Reason = Kind == OutcomeKind.Done && ServedBy is null ? null : Detail,
+        ModeRunToken = ModeRunToken,
+        ServedBy = ServedBy,
+    };
+}

@@ -38,7 +38,7 @@ public sealed partial class ReportRunner(
         {
             case Claim.AlreadyDone done:
                 LogAlreadyDone(logger, target.ToString(), runId, done.ModeRunToken);
-                return new(target, OutcomeKind.Done, "already run");
+                return new(target, OutcomeKind.Done, "already run") { ModeRunToken = done.ModeRunToken };
             case Claim.AlreadyFailed failed:
                 return new(target, OutcomeKind.Permanent, failed.Reason);
             case Claim.InFlight inFlight:
@@ -57,7 +57,7 @@ public sealed partial class ReportRunner(
                 {
                     // Served by the run at the interval's end: done for this dbt run, so a redelivery starts nothing.
                     await ledger.CompleteAsync(key, granted, null, servedBy);
-                    return new(target, OutcomeKind.Done, $"coalesced into the run due {answer.DueAt:O}");
+                    return new(target, OutcomeKind.Done, $"coalesced into the run due {answer.DueAt:O}") { ServedBy = servedBy };
                 }
 
                 result = answer.Result!;
@@ -109,7 +109,7 @@ public sealed partial class ReportRunner(
                     await tracker.FollowAsync(evt, target, token);
                 }
 
-                return new(target, OutcomeKind.Done, "accepted");
+                return new(target, OutcomeKind.Done, "accepted") { ModeRunToken = token };
             case ModeRunResult.Permanent permanent:
                 await ledger.FailAsync(key, claim, permanent.Reason);
                 LogPermanent(logger, target.ToString(), runId, permanent.StatusCode, LogText.Safe(permanent.Reason));

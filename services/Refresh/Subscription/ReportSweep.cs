@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using ModeRefresh.Contracts;
+using ModeRefresh.Refresh.History;
 using ModeRefresh.Refresh.Mode;
 using ModeRefresh.Refresh.Routing;
 
@@ -14,6 +15,7 @@ namespace ModeRefresh.Refresh.Subscription;
 public sealed partial class ReportSweep(
     ReportRunner runner,
     SweepProgressStore progress,
+    HistoryRecorder history,
     IOptions<SubscriptionOptions> options,
     IOptions<ModeOptions> mode,
     TimeProvider time,
@@ -99,7 +101,9 @@ public sealed partial class ReportSweep(
     {
         try
         {
-            tally.Add(index, await runner.RunAsync(evt, targets[index], ct));
+            var outcome = await runner.RunAsync(evt, targets[index], ct);
+            history.Report(evt, outcome.ForHistory()); // queued, never waits (see HistoryRecorder)
+            tally.Add(index, outcome);
         }
         catch (Exception ex)
         {

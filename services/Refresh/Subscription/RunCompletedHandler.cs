@@ -2,6 +2,7 @@ using ModeRefresh.Contracts;
 using ModeRefresh.Lineage;
 using ModeRefresh.Refresh.DeadLetters;
 using ModeRefresh.Refresh.Exposures;
+using ModeRefresh.Refresh.History;
 using ModeRefresh.Refresh.Hosting;
 using ModeRefresh.Refresh.Routing;
 using Microsoft.Extensions.Options;
@@ -14,6 +15,7 @@ public sealed partial class RunCompletedHandler(
     ReportSweep sweep,
     DeadLetterStore deadLetters,
     ExposurePlanner exposures,
+    HistoryRecorder history,
     IOptions<SubscriptionOptions> options,
     TimeProvider time,
     ILogger<RunCompletedHandler> logger)
@@ -46,6 +48,7 @@ public sealed partial class RunCompletedHandler(
                 await exposures.RecordNotEligibleAsync(evt); // "why didn't my dashboard refresh": kept for this run too
             }
 
+            history.Skipped(evt);
             LogSkippedStatus(logger, LogText.Safe(evt.EventId), LogText.Safe(run.RunId), LogText.Safe(run.JobId), LogText.Safe(run.RunStatus), run.RunStatusCode);
             return TopicAnswer.Success;
         }
@@ -74,6 +77,7 @@ public sealed partial class RunCompletedHandler(
 
         if (targets.Count == 0)
         {
+            history.NotRouted(evt, plan?.Outcome.Explanation);
             if (plan is null)
             {
                 LogNoReport(logger, LogText.Safe(run.JobId ?? "(none)"), LogText.Safe(evt.EventId), LogText.Safe(run.RunId));

@@ -8,6 +8,7 @@ using Dapr.Client;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 using ModeRefresh.Contracts;
+using ModeRefresh.Refresh.History;
 using ModeRefresh.Refresh.Hosting;
 using ModeRefresh.Refresh.Mode;
 using ModeRefresh.Refresh.Routing;
@@ -33,6 +34,7 @@ public sealed partial class RunTracker(
     IOptions<SubscriptionOptions> topics,
     TimeProvider time,
     TrackingMetrics metrics,
+    HistoryRecorder history,
     ILogger<RunTracker> logger)
 {
     public const string JobPrefix = "track:";
@@ -190,6 +192,7 @@ public sealed partial class RunTracker(
         }
 
         metrics.Finished(outcome.State);
+        history.Finished(outcome);
         var report = $"{outcome.Workspace}/{outcome.Report}";
         if (outcome.Succeeded)
         {

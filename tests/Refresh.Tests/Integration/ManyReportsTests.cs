@@ -64,12 +64,13 @@ public sealed class ManyReportsTests
         await using var app = await RefreshApp.StartAsync(RefreshApp.Merge(Reports(30), new Dictionary<string, string?> { ["Mode:RequestsPerSecond"] = "100" }));
         var evt = DbtEvents.Completed(eventId: "wev_again", runId: "again");
         Assert.Equal("SUCCESS", await app.DeliverAsync(evt));
-        var reads = app.Sidecar.Calls.Count(c => c.Method == "GetState");
+        // The run history's background writes read state too: not the delivery's, left out.
+        var reads = app.Sidecar.Calls.Count(c => c.Method == "GetState" && !((GetStateRequest)c.Request).Key.StartsWith("history:", StringComparison.Ordinal));
 
         Assert.Equal("SUCCESS", await app.DeliverAsync(evt));
 
         Assert.Equal(30, app.Mode.Runs.Count);
-        Assert.Equal(reads + 1, app.Sidecar.Calls.Count(c => c.Method == "GetState")); // the position only
+        Assert.Equal(reads + 1, app.Sidecar.Calls.Count(c => c.Method == "GetState" && !((GetStateRequest)c.Request).Key.StartsWith("history:", StringComparison.Ordinal))); // the position only
     }
 
     [Fact]
