@@ -1,13 +1,13 @@
 using ModeRefresh.Refresh.Auth;
 using ModeRefresh.Refresh.DeadLetters;
-using ModeRefresh.Refresh.Exposures;
+using ModeRefresh.Refresh.Delivery;
 using ModeRefresh.Refresh.Health;
 using ModeRefresh.Refresh.Hosting;
-using ModeRefresh.Refresh.Idempotency;
 using ModeRefresh.Refresh.Mode;
-using ModeRefresh.Refresh.Routing;
+using ModeRefresh.Refresh.Planning.Exposures;
+using ModeRefresh.Refresh.Planning.Routing;
 using ModeRefresh.Refresh.Sidecar;
-using ModeRefresh.Refresh.Subscription;
+using ModeRefresh.Refresh.State;
 using ModeRefresh.Refresh.Tracking;
 using ModeRefresh.ServiceDefaults;
 

@@ -5,8 +5,8 @@ using System.Text.Json;
 using Dapr;
 using Dapr.Client;
 using Microsoft.Extensions.Options;
-using ModeRefresh.Refresh.Idempotency;
 using ModeRefresh.Refresh.Sidecar;
+using ModeRefresh.Refresh.State;
 using Polly;
 using Polly.Retry;
 

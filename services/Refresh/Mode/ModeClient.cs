@@ -3,7 +3,6 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
-using ModeRefresh.Refresh.Routing;
 using Polly.RateLimiting;
 using Polly.Timeout;
 

@@ -10,9 +10,7 @@ using Microsoft.Extensions.Options;
 using ModeRefresh.Contracts;
 using ModeRefresh.Refresh.Hosting;
 using ModeRefresh.Refresh.Mode;
-using ModeRefresh.Refresh.Routing;
 using ModeRefresh.Refresh.Sidecar;
-using ModeRefresh.Refresh.Subscription;
 
 namespace ModeRefresh.Refresh.Tracking;
 
@@ -281,7 +279,7 @@ internal sealed partial class AlertJsonContext : System.Text.Json.Serialization.
 /// <summary>The Refresh meter's count of followed runs by final state.</summary>
 public sealed class TrackingMetrics
 {
-    public const string MeterName = "ModeRefresh.Refresh";
+    public const string MeterName = RefreshMetrics.MeterName;
 
     private readonly Counter<long> _finished;
 

@@ -1,5 +1,5 @@
-using ModeRefresh.Refresh.Routing;
-using ModeRefresh.Refresh.Subscription;
+using ModeRefresh.Refresh.Mode;
+using ModeRefresh.Refresh.Runs;
 
 namespace ModeRefresh.Refresh.Tests.Unit;
 

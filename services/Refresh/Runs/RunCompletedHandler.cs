@@ -1,0 +1,143 @@
+using Microsoft.Extensions.Options;
+using ModeRefresh.Contracts;
+using ModeRefresh.Lineage;
+using ModeRefresh.Refresh.DeadLetters;
+using ModeRefresh.Refresh.Hosting;
+using ModeRefresh.Refresh.Planning.Exposures;
+using ModeRefresh.Refresh.Planning.Routing;
+using ModeRefresh.Refresh.Subscription;
+
+namespace ModeRefresh.Refresh.Runs;
+
+/// <summary>Turns one delivered dbt run event into Mode report runs and Dapr's answer.</summary>
+public sealed partial class RunCompletedHandler(
+    ReportRouter router,
+    ReportSweep sweep,
+    DeadLetterStore deadLetters,
+    ExposurePlanner exposures,
+    IOptions<SubscriptionOptions> options,
+    TimeProvider time,
+    ILogger<RunCompletedHandler> logger)
+{
+    public async Task<TopicAnswer> HandleAsync(string? cloudEventId, Stream body, CancellationToken ct)
+    {
+        var startedAt = time.GetUtcNow(); // the delivery's budget counts from here, dbt Cloud's answers included
+        var data = await DbtEventReader.ReadBodyAsync(body, ct);
+        var evt = DbtEventReader.TryParse(data, out var error);
+        if (evt is null)
+        {
+            LogMalformed(logger, LogText.Safe(cloudEventId ?? "(no id)"), LogText.Safe(error));
+            await deadLetters.SaveReasonAsync(cloudEventId, $"malformed event data: {error}");
+            return TopicAnswer.Drop;
+        }
+
+        // Ids are normalised by the reader (no control characters); the rest is logged through LogText.
+        var run = evt.Data;
+        if (evt.EventType != DbtEventTypes.RunCompleted)
+        {
+            LogSkippedType(logger, LogText.Safe(evt.EventId), LogText.Safe(evt.EventType));
+            return TopicAnswer.Success;
+        }
+
+        var succeeded = run.RunStatusCode == DbtEventTypes.SuccessStatusCode && run.RunStatus == DbtEventTypes.SuccessStatus;
+        if (!succeeded && !exposures.Wants(run))
+        {
+            if (exposures.Enabled && !string.IsNullOrWhiteSpace(run.RunId))
+            {
+                await exposures.RecordNotEligibleAsync(evt); // "why didn't my dashboard refresh": kept for this run too
+            }
+
+            LogSkippedStatus(logger, LogText.Safe(evt.EventId), LogText.Safe(run.RunId), LogText.Safe(run.JobId), LogText.Safe(run.RunStatus), run.RunStatusCode);
+            return TopicAnswer.Success;
+        }
+
+        if (string.IsNullOrWhiteSpace(run.RunId))
+        {
+            // Without a run id there is nothing to deduplicate on; running anyway could repeat reports forever.
+            LogMalformed(logger, LogText.Safe(evt.EventId), "data.runId is missing");
+            await deadLetters.SaveReasonAsync(evt.EventId, "malformed event data: data.runId is missing");
+            return TopicAnswer.Drop;
+        }
+
+        // Configured routes keep their own rule (successful runs only); an errored run reaches here only for exposures.
+        var configured = succeeded ? router.Match(run) : [];
+        ExposurePlan? plan = null;
+        var targets = configured;
+        if (exposures.Enabled)
+        {
+            // Asked before the reports run, inside the delivery's budget (see ExposurePlanner.LineageBudget). When dbt
+            // Cloud fails for now (Transient), the configured routes still run in this delivery and the answer is
+            // RETRY: they are not held back by dbt Cloud, and on the redelivery their run records say "already run".
+            plan = await exposures.PlanAsync(evt, startedAt, ct);
+            targets = exposures.Union(evt, configured, plan, out var configuredWins);
+            await exposures.KeepAsync(evt, plan, configuredWins);
+        }
+
+        if (targets.Count == 0)
+        {
+            if (plan is null)
+            {
+                LogNoReport(logger, LogText.Safe(run.JobId ?? "(none)"), LogText.Safe(evt.EventId), LogText.Safe(run.RunId));
+            }
+
+            return await AnswerAsync(evt, TopicAnswer.Success, null, plan);
+        }
+
+        // With exposures on, dbt Cloud's answers count against the budget; off, the budget starts with the reports, as always.
+        var outcome = await sweep.RunAsync(evt, targets, ct, plan is null ? null : startedAt);
+        var answer = outcome.Answer;
+        return await AnswerAsync(evt, answer, answer == TopicAnswer.Success ? null : outcome.Describe(options.Value.DeliveryBudget), plan, outcome.Total);
+    }
+
+    /// <summary>
+    /// The reports' answer combined with the exposures': dbt Cloud failing for now makes it RETRY; failing for good
+    /// (token refused, unreadable manifest) makes it DROP unless the reports still need a redelivery, with both
+    /// reasons stored for the dead letter. NoArtifacts and NotEligible change nothing: configured routes only.
+    /// </summary>
+    private async Task<TopicAnswer> AnswerAsync(DbtRunEvent evt, TopicAnswer reports, string? reportsReason, ExposurePlan? plan, int count = 0)
+    {
+        var lineage = plan?.Outcome switch
+        {
+            LineageOutcome.Transient => TopicAnswer.Retry,
+            LineageOutcome.Permanent => TopicAnswer.Drop,
+            _ => TopicAnswer.Success,
+        };
+        var answer = reports == TopicAnswer.Retry || lineage == TopicAnswer.Retry ? TopicAnswer.Retry
+            : reports == TopicAnswer.Drop || lineage == TopicAnswer.Drop ? TopicAnswer.Drop
+            : TopicAnswer.Success;
+        var runId = evt.Data.RunId!;
+        if (answer == TopicAnswer.Success)
+        {
+            LogDone(logger, LogText.Safe(evt.EventId), LogText.Safe(runId), count);
+            return answer;
+        }
+
+        var reason = string.Join("; ", new[]
+        {
+            reportsReason,
+            lineage == TopicAnswer.Success ? null : $"exposures: {plan!.Outcome.Explanation}",
+        }.Where(r => r is not null));
+        LogNotDone(logger, LogText.Safe(evt.EventId), LogText.Safe(runId), answer.Status, LogText.Safe(reason, ExposurePlanner.MaxLoggedChars));
+        await deadLetters.SaveReasonAsync(evt.EventId, reason);
+        return answer;
+    }
+
+    [LoggerMessage(EventId = 500, Level = LogLevel.Error, Message = "Dropping event {EventId}: {Error}")]
+    private static partial void LogMalformed(ILogger logger, string eventId, string error);
+
+    [LoggerMessage(EventId = 501, Level = LogLevel.Information, Message = "Skipping event {EventId}: type {EventType} is not job.run.completed")]
+    private static partial void LogSkippedType(ILogger logger, string eventId, string eventType);
+
+    [LoggerMessage(EventId = 502, Level = LogLevel.Information,
+        Message = "Skipping event {EventId}: dbt run {RunId} of job {JobId} did not succeed (status {RunStatus}, code {RunStatusCode})")]
+    private static partial void LogSkippedStatus(ILogger logger, string eventId, string runId, string jobId, string runStatus, int? runStatusCode);
+
+    [LoggerMessage(EventId = 503, Level = LogLevel.Information, Message = "no report configured for job {JobId} (event {EventId}, dbt run {RunId})")]
+    private static partial void LogNoReport(ILogger logger, string jobId, string eventId, string runId);
+
+    [LoggerMessage(EventId = 504, Level = LogLevel.Warning, Message = "Event {EventId} (dbt run {RunId}) answered {Answer}: {Reason}")]
+    private static partial void LogNotDone(ILogger logger, string eventId, string runId, string answer, string reason);
+
+    [LoggerMessage(EventId = 505, Level = LogLevel.Information, Message = "Event {EventId} (dbt run {RunId}) done: {Count} report(s) run")]
+    private static partial void LogDone(ILogger logger, string eventId, string runId, int count);
+}
