@@ -1,13 +1,10 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Dapr;
-using Dapr.Client;
 using Microsoft.Extensions.Options;
 using ModeRefresh.Refresh.Mode;
-using ModeRefresh.Refresh.Sidecar;
 using ModeRefresh.Refresh.State;
 
 namespace ModeRefresh.Refresh.Runs;
@@ -32,8 +29,7 @@ public sealed record SweepProgress(int Settled, int Failed, IReadOnlyList<string
 /// costs re-checking reports whose run records say they are settled.
 /// </summary>
 public sealed partial class SweepProgressStore(
-    DaprClient dapr,
-    IOptions<DaprOptions> components,
+    JsonRecordStore records,
     IOptions<IdempotencyOptions> idempotency,
     ILogger<SweepProgressStore> logger)
 {
@@ -52,13 +48,16 @@ public sealed partial class SweepProgressStore(
     {
         try
         {
-            var bytes = await components.Value.WithDeadline(t => dapr.GetByteStateAsync(components.Value.StateStore, key, cancellationToken: t), ct);
-            var stored = bytes.IsEmpty ? null : JsonSerializer.Deserialize(bytes.Span, SweepJsonContext.Default.SweepProgress);
+            var (stored, _) = await records.ReadAsync(key, SweepJsonContext.Default.SweepProgress, ex =>
+            {
+                LogUnavailable(logger, ex, key);
+                return null;
+            }, ct);
             return stored is null || stored.Settled < 0 || stored.Settled > count || stored.Failed < 0 || stored.Failed > stored.Settled
                 ? SweepProgress.None
                 : stored;
         }
-        catch (Exception ex) when (ex is DaprException or JsonException)
+        catch (DaprException ex)
         {
             LogUnavailable(logger, ex, key);
             return SweepProgress.None;
@@ -67,15 +66,9 @@ public sealed partial class SweepProgressStore(
 
     public async Task SaveAsync(string key, SweepProgress progress)
     {
-        var ttl = new Dictionary<string, string>
-        {
-            ["ttlInSeconds"] = ((long)idempotency.Value.RecordTtl.TotalSeconds).ToString(CultureInfo.InvariantCulture),
-        };
         try
         {
-            var data = JsonSerializer.SerializeToUtf8Bytes(progress, SweepJsonContext.Default.SweepProgress);
-            await components.Value.WithDeadline(
-                t => dapr.SaveByteStateAsync(components.Value.StateStore, key, data, metadata: ttl, cancellationToken: t), CancellationToken.None);
+            await records.SaveAsync(key, progress, SweepJsonContext.Default.SweepProgress, idempotency.Value.RecordTtl, CancellationToken.None);
         }
         catch (DaprException ex)
         {

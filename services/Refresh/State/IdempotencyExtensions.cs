@@ -12,6 +12,7 @@ public static class IdempotencyExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<IdempotencyOptions>, IdempotencyOptionsValidator>();
         builder.Services.AddStateStoreResilience();
+        builder.Services.AddSingleton<JsonRecordStore>();
         builder.Services.AddSingleton<RunRecordStore>();
         builder.Services.AddSingleton<RunLedger>();
         return builder;

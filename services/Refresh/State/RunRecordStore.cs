@@ -1,85 +1,36 @@
-using System.Globalization;
-using System.Text.Json;
 using Dapr;
-using Dapr.Client;
 using Microsoft.Extensions.Options;
-using ModeRefresh.Refresh.Sidecar;
 
 namespace ModeRefresh.Refresh.State;
 
 /// <summary>
-/// Run records in <c>Dapr:StateStore</c> as JSON, one sidecar call per method (retries are the caller's). Every write
-/// uses first-write concurrency, so that with an ETag the ETag is checked (under last-write Redis ignores it) and
-/// without one the key must not exist yet. Every save carries <c>ttlInSeconds</c>. Failures surface as
-/// <see cref="DaprException"/>; an ETag that no longer matches is an answer (false), not a failure.
+/// Run records on the <see cref="JsonRecordStore"/>: every save carries <c>Idempotency:RecordTtl</c>, and a record
+/// that cannot be read counts as an expired claim. One sidecar call per method (retries are the caller's).
+/// Failures surface as <see cref="DaprException"/>; an ETag that no longer matches is an answer (false), not a failure.
 /// </summary>
-public sealed class RunRecordStore(DaprClient dapr, IOptions<DaprOptions> components, IOptions<IdempotencyOptions> options)
+public sealed class RunRecordStore(JsonRecordStore records, IOptions<IdempotencyOptions> options)
 {
-    private static readonly StateOptions CheckETag = new() { Concurrency = ConcurrencyMode.FirstWrite };
+    // Unreadable: treat like an expired claim so the run is not lost; the ETag still guards the takeover.
+    private static readonly RunRecord Unreadable = new() { Status = RunRecord.Started, ClaimId = string.Empty, StartedAt = DateTimeOffset.MinValue };
 
-    private DaprOptions Sidecar => components.Value;
+    private static System.Text.Json.Serialization.Metadata.JsonTypeInfo<RunRecord> Type => IdempotencyJsonContext.Default.RunRecord;
 
-    private string Store => components.Value.StateStore;
-
-    private Dictionary<string, string> Ttl => new()
-    {
-        ["ttlInSeconds"] = ((long)options.Value.RecordTtl.TotalSeconds).ToString(CultureInfo.InvariantCulture),
-    };
+    private TimeSpan Ttl => options.Value.RecordTtl;
 
     /// <summary>The record and its ETag; (null, "") when there is none.</summary>
-    public async Task<(RunRecord? Record, string ETag)> ReadAsync(string key, CancellationToken ct)
-    {
-        var (bytes, etag) = await Sidecar.WithDeadline(t => dapr.GetByteStateAndETagAsync(Store, key, cancellationToken: t), ct);
-        etag ??= string.Empty;
-        if (bytes.IsEmpty)
-        {
-            return (null, etag);
-        }
-
-        try
-        {
-            return (JsonSerializer.Deserialize(bytes.Span, IdempotencyJsonContext.Default.RunRecord), etag);
-        }
-        catch (JsonException)
-        {
-            // Unreadable: treat like an expired claim so the run is not lost; the ETag still guards the takeover.
-            return (new RunRecord { Status = RunRecord.Started, ClaimId = string.Empty, StartedAt = DateTimeOffset.MinValue }, etag);
-        }
-    }
+    public Task<(RunRecord? Record, string ETag)> ReadAsync(string key, CancellationToken ct) =>
+        records.ReadAsync(key, Type, _ => Unreadable, ct);
 
     /// <summary>Writes the record only if the key does not exist; false when someone else's record is there.</summary>
     /// <exception cref="DaprException">The write failed and nothing is there: the store could not be used.</exception>
-    public async Task<bool> TryCreateAsync(string key, RunRecord record, CancellationToken ct)
-    {
-        try
-        {
-            await Sidecar.WithDeadline(t => dapr.SaveByteStateAsync(Store, key, Serialize(record), CheckETag, Ttl, t), ct);
-            return true;
-        }
-        catch (DaprException)
-        {
-            // A lost first write is no ETag error on the real stores: Redis answers "failed to set key" and
-            // PostgreSQL v2 "no item was updated" (components-contrib v1.18.0 state/redis/redis.go,
-            // state/postgresql/v2/postgresql.go), which daprd passes on as Internal, like an outage. What is there now
-            // tells them apart.
-            var (now, _) = await ReadAsync(key, ct);
-            if (now is null)
-            {
-                throw;
-            }
-
-            return false;
-        }
-    }
+    public Task<bool> TryCreateAsync(string key, RunRecord record, CancellationToken ct) =>
+        records.TryCreateAsync(key, record, Type, Ttl, ct);
 
     /// <summary>Replaces the record if it still has <paramref name="etag"/>; false otherwise.</summary>
     public Task<bool> TryReplaceAsync(string key, RunRecord record, string etag, CancellationToken ct) =>
-        Sidecar.WithDeadline(t => dapr.TrySaveByteStateAsync(Store, key, Serialize(record), etag, CheckETag, Ttl, t), ct);
+        records.TryReplaceAsync(key, record, Type, etag, Ttl, ct);
 
     /// <summary>Deletes the record if it still has <paramref name="etag"/>; false otherwise.</summary>
     public Task<bool> TryDeleteAsync(string key, string etag, CancellationToken ct) =>
-        Sidecar.WithDeadline(t => dapr.TryDeleteStateAsync(Store, key, etag, CheckETag, cancellationToken: t), ct);
-
-    private static byte[] Serialize(RunRecord record) =>
-        JsonSerializer.SerializeToUtf8Bytes(record, IdempotencyJsonContext.Default.RunRecord);
+        records.TryDeleteAsync(key, etag, ct);
 }

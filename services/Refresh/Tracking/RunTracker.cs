@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -11,6 +10,7 @@ using ModeRefresh.Contracts;
 using ModeRefresh.Refresh.Hosting;
 using ModeRefresh.Refresh.Mode;
 using ModeRefresh.Refresh.Sidecar;
+using ModeRefresh.Refresh.State;
 
 namespace ModeRefresh.Refresh.Tracking;
 
@@ -25,6 +25,7 @@ public sealed partial class RunTracker(
     SidecarJobs jobs,
     ModeClient mode,
     DaprClient dapr,
+    JsonRecordStore records,
     IOptions<TrackingOptions> options,
     IOptions<AlertOptions> alerts,
     IOptions<DaprOptions> components,
@@ -107,7 +108,7 @@ public sealed partial class RunTracker(
         var guard = GuardKey(run);
         try
         {
-            if (!(await components.Value.WithDeadline(t => dapr.GetByteStateAsync(components.Value.StateStore, guard, cancellationToken: t), ct)).IsEmpty)
+            if (!(await records.ReadBytesAsync(guard, ct)).Data.IsEmpty)
             {
                 return true; // outcome already published: a redelivered callback
             }
@@ -177,10 +178,9 @@ public sealed partial class RunTracker(
 
         // After publishing: a crash in between publishes it once more on the retried callback (at least once),
         // never not at all.
-        var ttl = new Dictionary<string, string> { ["ttlInSeconds"] = ((long)GuardTtl.TotalSeconds).ToString(CultureInfo.InvariantCulture) };
         try
         {
-            await dapr1.WithDeadline(t => dapr.SaveByteStateAsync(dapr1.StateStore, guard, Encoding.UTF8.GetBytes(outcome.State), metadata: ttl, cancellationToken: t), ct);
+            await records.SaveBytesAsync(guard, Encoding.UTF8.GetBytes(outcome.State), GuardTtl, ct);
         }
         catch (DaprException ex)
         {

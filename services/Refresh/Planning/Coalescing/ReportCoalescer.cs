@@ -1,13 +1,9 @@
-using System.Globalization;
 using System.Text.Json;
 using Dapr;
-using Dapr.Client;
 using Grpc.Core;
-using Microsoft.Extensions.Options;
 using ModeRefresh.Contracts;
 using ModeRefresh.Refresh.Hosting;
 using ModeRefresh.Refresh.Mode;
-using ModeRefresh.Refresh.Sidecar;
 using ModeRefresh.Refresh.State;
 using ModeRefresh.Refresh.Tracking;
 
@@ -24,13 +20,12 @@ public readonly record struct CoalesceAnswer(ModeRunResult? Result, string? Serv
 /// (the <see cref="KeyedGate"/>), so concurrent deliveries read each other's writes instead of racing to the store.
 /// </summary>
 public sealed partial class ReportCoalescer(
-    DaprClient dapr,
+    JsonRecordStore records,
     SidecarJobs jobs,
     RunLedger ledger,
     ModeClient mode,
     AcceptedRunPublisher publisher,
     RunTracker tracker,
-    IOptions<DaprOptions> components,
     TimeProvider time,
     ILogger<ReportCoalescer> logger)
 {
@@ -40,8 +35,6 @@ public sealed partial class ReportCoalescer(
     // A failed callback (Refresh restarting) is retried this often, long enough to outlast a restart.
     private static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(5);
     private const uint MaxRetries = 720;
-
-    private static readonly StateOptions CheckETag = new() { Concurrency = ConcurrencyMode.FirstWrite };
 
     private readonly KeyedGate _turns = new();
 
@@ -237,48 +230,21 @@ public sealed partial class ReportCoalescer(
             RetryInterval, MaxRetries, overwrite: true, ct);
     }
 
-    private async Task<(CoalesceRecord? Record, string ETag)> ReadAsync(string key, CancellationToken ct)
-    {
-        var sidecar = components.Value;
-        var (bytes, etag) = await sidecar.WithDeadline(t => dapr.GetByteStateAndETagAsync(sidecar.StateStore, key, cancellationToken: t), ct);
-        if (bytes.IsEmpty)
-        {
-            return (null, etag ?? string.Empty);
-        }
-
-        try
-        {
-            return (JsonSerializer.Deserialize(bytes.Span, CoalesceJsonContext.Default.CoalesceRecord), etag ?? string.Empty);
-        }
-        catch (JsonException)
-        {
-            return (new CoalesceRecord(), etag ?? string.Empty); // unreadable: as if never run; the ETag still guards
-        }
-    }
+    // Unreadable: as if never run; the ETag still guards what is written over it.
+    private Task<(CoalesceRecord? Record, string ETag)> ReadAsync(string key, CancellationToken ct) =>
+        records.ReadAsync(key, CoalesceJsonContext.Default.CoalesceRecord, _ => new CoalesceRecord(), ct);
 
     /// <summary>Saves if the record still has <paramref name="etag"/> (none: if there is no record yet); false otherwise.</summary>
     private async Task<bool> TrySaveAsync(string key, CoalesceRecord record, string etag, TimeSpan interval)
     {
-        var sidecar = components.Value;
-        var data = JsonSerializer.SerializeToUtf8Bytes(record, CoalesceJsonContext.Default.CoalesceRecord);
-        // Kept a day past the interval: after that the report has not run within it anyway.
-        var ttl = new Dictionary<string, string>
-        {
-            ["ttlInSeconds"] = ((long)(interval + TimeSpan.FromDays(1)).TotalSeconds).ToString(CultureInfo.InvariantCulture),
-        };
         try
         {
-            if (etag.Length == 0)
-            {
-                await sidecar.WithDeadline(t => dapr.SaveByteStateAsync(sidecar.StateStore, key, data, CheckETag, ttl, t), CancellationToken.None);
-                return true;
-            }
-
-            return await sidecar.WithDeadline(t => dapr.TrySaveByteStateAsync(sidecar.StateStore, key, data, etag, CheckETag, ttl, t), CancellationToken.None);
+            // Kept a day past the interval: after that the report has not run within it anyway.
+            return await records.TrySaveAsync(key, record, CoalesceJsonContext.Default.CoalesceRecord, etag, interval + TimeSpan.FromDays(1),
+                CancellationToken.None);
         }
         catch (DaprException ex)
         {
-            // A lost first write looks like an outage on the real stores (see RunRecordStore.TryCreateAsync).
             LogStateFailed(logger, ex, key);
             return false;
         }

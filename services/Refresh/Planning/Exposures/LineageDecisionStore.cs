@@ -1,9 +1,5 @@
-using System.Globalization;
-using System.Text.Json;
 using Dapr;
-using Dapr.Client;
 using Microsoft.Extensions.Options;
-using ModeRefresh.Refresh.Sidecar;
 using ModeRefresh.Refresh.State;
 
 namespace ModeRefresh.Refresh.Planning.Exposures;
@@ -13,8 +9,7 @@ namespace ModeRefresh.Refresh.Planning.Exposures;
 /// (<c>lineage-decision:{runId}</c>, expiring after <c>Idempotency:RecordTtl</c> like them).
 /// </summary>
 public sealed partial class LineageDecisionStore(
-    DaprClient dapr,
-    IOptions<DaprOptions> components,
+    JsonRecordStore records,
     IOptions<IdempotencyOptions> idempotency,
     ILogger<LineageDecisionStore> logger)
 {
@@ -29,15 +24,9 @@ public sealed partial class LineageDecisionStore(
     /// </summary>
     public async Task SaveAsync(LineageDecisionRecord record)
     {
-        var ttl = new Dictionary<string, string>
-        {
-            ["ttlInSeconds"] = ((long)idempotency.Value.RecordTtl.TotalSeconds).ToString(CultureInfo.InvariantCulture),
-        };
         try
         {
-            var data = JsonSerializer.SerializeToUtf8Bytes(record, LineageJsonContext.Default.LineageDecisionRecord);
-            await components.Value.WithDeadline(
-                t => dapr.SaveByteStateAsync(components.Value.StateStore, KeyFor(record.RunId), data, metadata: ttl, cancellationToken: t),
+            await records.SaveAsync(KeyFor(record.RunId), record, LineageJsonContext.Default.LineageDecisionRecord, idempotency.Value.RecordTtl,
                 CancellationToken.None);
         }
         catch (DaprException ex)
@@ -47,19 +36,9 @@ public sealed partial class LineageDecisionStore(
     }
 
     /// <exception cref="DaprException">The state store is unavailable.</exception>
-    public async Task<LineageDecisionRecord?> GetAsync(string runId, CancellationToken ct)
-    {
-        var bytes = await components.Value.WithDeadline(
-            t => dapr.GetByteStateAsync(components.Value.StateStore, KeyFor(runId), cancellationToken: t), ct);
-        try
-        {
-            return bytes.IsEmpty ? null : JsonSerializer.Deserialize(bytes.Span, LineageJsonContext.Default.LineageDecisionRecord);
-        }
-        catch (JsonException)
-        {
-            return null; // not ours (or from an incompatible version): as if none was kept
-        }
-    }
+    public async Task<LineageDecisionRecord?> GetAsync(string runId, CancellationToken ct) =>
+        // Unreadable: not ours (or from an incompatible version), as if none was kept.
+        (await records.ReadAsync(KeyFor(runId), LineageJsonContext.Default.LineageDecisionRecord, _ => null, ct)).Record;
 
     [LoggerMessage(EventId = 561, Level = LogLevel.Warning,
         Message = "The exposure decision of dbt run {RunId} could not be kept in the state store; its decision endpoint will not have it")]
