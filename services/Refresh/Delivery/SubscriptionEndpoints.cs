@@ -31,5 +31,5 @@ public static class SubscriptionEndpoints
 
     private static async Task<Ok<TopicAnswer>> HandleAsync(
         HttpRequest request, RunCompletedHandler handler, CancellationToken ct) =>
-        TypedResults.Ok(await handler.HandleAsync(CloudEventId.Of(request), request.Body, ct));
+        TypedResults.Ok(TopicAnswer.For(await handler.HandleAsync(CloudEventId.Of(request), request.Body, ct)));
 }

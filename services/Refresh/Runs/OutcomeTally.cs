@@ -12,33 +12,34 @@ internal sealed class OutcomeTally
 
     private readonly Lock gate = new();
     private readonly SweepProgress start;
-    private readonly OutcomeKind?[] kinds;
+    private readonly Outcome?[] kinds;
     private readonly SortedList<int, string> reasons = [];
     private int done;
-    private int permanent;
-    private int transient;
+    private int failed;
+    private int retry;
     private int notStarted;
 
     public OutcomeTally(int total, SweepProgress start)
     {
         Total = total;
         this.start = start;
-        kinds = new OutcomeKind?[total - start.Settled];
+        kinds = new Outcome?[total - start.Settled];
     }
 
     public int Total { get; }
 
     public int Done => start.Settled - start.Failed + done;
 
-    public int Permanent => start.Failed + permanent;
+    public int Failed => start.Failed + failed;
 
-    public int Transient => transient;
+    public int Retry => retry;
 
     public int NotStarted => notStarted;
 
-    public TopicAnswer Answer => transient > 0 || notStarted > 0 ? TopicAnswer.Retry
-        : Permanent > 0 ? TopicAnswer.Drop
-        : TopicAnswer.Success;
+    /// <summary>The event's outcome: Retry while any report may still run, else Failed if any cannot, else Done.</summary>
+    public Outcome Outcome => retry > 0 || notStarted > 0 ? Outcome.Retry
+        : Failed > 0 ? Outcome.Failed
+        : Outcome.Done;
 
     public void Add(int index, ReportOutcome outcome)
     {
@@ -47,14 +48,14 @@ internal sealed class OutcomeTally
             kinds[index - start.Settled] = outcome.Kind;
             switch (outcome.Kind)
             {
-                case OutcomeKind.Done:
+                case Outcome.Done:
                     done++;
                     return;
-                case OutcomeKind.Permanent:
-                    permanent++;
+                case Outcome.Failed:
+                    failed++;
                     break;
                 default:
-                    transient++;
+                    retry++;
                     break;
             }
 
@@ -80,16 +81,16 @@ internal sealed class OutcomeTally
         lock (gate)
         {
             var settled = 0;
-            while (settled < kinds.Length && kinds[settled] is OutcomeKind.Done or OutcomeKind.Permanent)
+            while (settled < kinds.Length && kinds[settled] is Outcome.Done or Outcome.Failed)
             {
                 settled++;
             }
 
             var end = start.Settled + settled;
-            var failed = kinds.Take(settled).Count(k => k == OutcomeKind.Permanent);
-            var kept = start.Reasons.Concat(reasons.Where(r => r.Key < end && kinds[r.Key - start.Settled] == OutcomeKind.Permanent)
+            var settledFailed = kinds.Take(settled).Count(k => k == Outcome.Failed);
+            var kept = start.Reasons.Concat(reasons.Where(r => r.Key < end && kinds[r.Key - start.Settled] == Outcome.Failed)
                 .Select(r => r.Value)).Take(MaxReasons).ToList();
-            return new SweepProgress(end, start.Failed + failed, kept);
+            return new SweepProgress(end, start.Failed + settledFailed, kept);
         }
     }
 
@@ -102,16 +103,16 @@ internal sealed class OutcomeTally
         lock (gate)
         {
             var listed = start.Reasons.Concat(reasons.Values).Take(MaxReasons).ToList();
-            var unlisted = Permanent + transient - listed.Count;
+            var unlisted = Failed + retry - listed.Count;
             if (notStarted == 0 && unlisted == 0)
             {
                 return string.Join("; ", listed); // e.g. "acme/r1: Mode answered 401: ..."
             }
 
             var parts = new List<string>();
-            if (transient > 0)
+            if (retry > 0)
             {
-                parts.Add($"{transient} failed for now");
+                parts.Add($"{retry} failed for now");
             }
 
             if (notStarted > 0)
@@ -119,9 +120,9 @@ internal sealed class OutcomeTally
                 parts.Add($"{notStarted} not started within this delivery's budget (Subscription:DeliveryBudget {budget})");
             }
 
-            if (Permanent > 0)
+            if (Failed > 0)
             {
-                parts.Add($"{Permanent} failed permanently");
+                parts.Add($"{Failed} failed permanently");
             }
 
             var text = $"{Total - Done} of {Total} report(s) not done: {string.Join(", ", parts)}";

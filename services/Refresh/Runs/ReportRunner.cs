@@ -30,23 +30,23 @@ public sealed partial class ReportRunner(
         catch (Exception ex) when (ex is DaprException || (ex is OperationCanceledException && ct.IsCancellationRequested))
         {
             LogStateUnavailable(logger, ex, target.ToString(), runId);
-            return new(target, OutcomeKind.Transient, "state store unavailable");
+            return new(target, Outcome.Retry, "state store unavailable");
         }
 
         switch (claim)
         {
             case Claim.AlreadyDone done:
                 LogAlreadyDone(logger, target.ToString(), runId, done.ModeRunToken);
-                return new(target, OutcomeKind.Done, "already run");
+                return new(target, Outcome.Done, "already run");
             case Claim.AlreadyFailed failed:
-                return new(target, OutcomeKind.Permanent, failed.Reason);
+                return new(target, Outcome.Failed, failed.Reason);
             case Claim.InFlight inFlight:
                 LogInFlight(logger, target.ToString(), runId, inFlight.Since);
-                return new(target, OutcomeKind.Transient, $"another delivery has been running it since {inFlight.Since:O}");
+                return new(target, Outcome.Retry, $"another delivery has been running it since {inFlight.Since:O}");
         }
 
         var granted = (Claim.Granted)claim;
-        ModeRunResult result;
+        ModeAnswer result;
         try
         {
             if (target.MinInterval > TimeSpan.Zero)
@@ -56,7 +56,7 @@ public sealed partial class ReportRunner(
                 {
                     // Served by the run at the interval's end: done for this dbt run, so a redelivery starts nothing.
                     await ledger.CompleteAsync(key, granted, null, servedBy);
-                    return new(target, OutcomeKind.Done, $"coalesced into the run due {answer.DueAt:O}");
+                    return new(target, Outcome.Done, $"coalesced into the run due {answer.DueAt:O}");
                 }
 
                 result = answer.Result!;
@@ -68,7 +68,7 @@ public sealed partial class ReportRunner(
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            result = new ModeRunResult.Transient("delivery cancelled by the caller");
+            result = new ModeAnswer.Unavailable("delivery cancelled by the caller");
         }
         catch
         {
@@ -80,12 +80,12 @@ public sealed partial class ReportRunner(
     }
 
     private async Task<ReportOutcome> SettleAsync(
-        DbtRunEvent evt, ReportTarget target, string key, Claim.Granted claim, ModeRunResult result)
+        DbtRunEvent evt, ReportTarget target, string key, Claim.Granted claim, ModeAnswer result)
     {
         var runId = evt.Data.RunId!;
         switch (result)
         {
-            case ModeRunResult.Accepted accepted:
+            case ModeAnswer.Accepted accepted:
                 var token = accepted.Run?.Token;
                 LogAccepted(logger, target.ToString(), runId, LogText.Safe(token), LogText.Safe(accepted.Run?.State)); // Mode's text
                 if (!await ledger.CompleteAsync(key, claim, token))
@@ -108,16 +108,16 @@ public sealed partial class ReportRunner(
                     await tracker.FollowAsync(evt, target, token);
                 }
 
-                return new(target, OutcomeKind.Done, "accepted");
-            case ModeRunResult.Permanent permanent:
-                await ledger.FailAsync(key, claim, permanent.Reason);
-                LogPermanent(logger, target.ToString(), runId, permanent.StatusCode, LogText.Safe(permanent.Reason));
-                return new(target, OutcomeKind.Permanent, permanent.Reason);
+                return new(target, Outcome.Done, "accepted");
+            case ModeAnswer.Refused refused:
+                await ledger.FailAsync(key, claim, refused.Reason);
+                LogPermanent(logger, target.ToString(), runId, refused.StatusCode, LogText.Safe(refused.Reason));
+                return new(target, Outcome.Failed, refused.Reason);
             default:
-                var transient = (ModeRunResult.Transient)result;
+                var unavailable = (ModeAnswer.Unavailable)result;
                 await ledger.ReleaseAsync(key, claim);
-                LogTransient(logger, target.ToString(), runId, LogText.Safe(transient.Reason));
-                return new(target, OutcomeKind.Transient, transient.Reason);
+                LogTransient(logger, target.ToString(), runId, LogText.Safe(unavailable.Reason));
+                return new(target, Outcome.Retry, unavailable.Reason);
         }
     }
 

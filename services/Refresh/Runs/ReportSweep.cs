@@ -104,7 +104,7 @@ public sealed partial class ReportSweep(
         {
             // Nothing may escape a report run started in the background; the runner gave its claim back.
             LogUnexpected(logger, ex, targets[index].ToString(), evt.Data.RunId!);
-            tally.Add(index, new ReportOutcome(targets[index], OutcomeKind.Transient, $"unexpected {ex.GetType().Name}"));
+            tally.Add(index, new ReportOutcome(targets[index], Outcome.Retry, $"unexpected {ex.GetType().Name}"));
         }
         finally
         {

@@ -9,7 +9,7 @@ using ModeRefresh.Refresh.Subscription;
 
 namespace ModeRefresh.Refresh.Runs;
 
-/// <summary>Turns one delivered dbt run event into Mode report runs and Dapr's answer.</summary>
+/// <summary>Turns one delivered dbt run event into Mode report runs and the event's <see cref="Outcome"/>.</summary>
 public sealed partial class RunCompletedHandler(
     ReportRouter router,
     ReportSweep sweep,
@@ -19,7 +19,7 @@ public sealed partial class RunCompletedHandler(
     TimeProvider time,
     ILogger<RunCompletedHandler> logger)
 {
-    public async Task<TopicAnswer> HandleAsync(string? cloudEventId, Stream body, CancellationToken ct)
+    public async Task<Outcome> HandleAsync(string? cloudEventId, Stream body, CancellationToken ct)
     {
         var startedAt = time.GetUtcNow(); // the delivery's budget counts from here, dbt Cloud's answers included
         var data = await DbtEventReader.ReadBodyAsync(body, ct);
@@ -28,7 +28,7 @@ public sealed partial class RunCompletedHandler(
         {
             LogMalformed(logger, LogText.Safe(cloudEventId ?? "(no id)"), LogText.Safe(error));
             await deadLetters.SaveReasonAsync(cloudEventId, $"malformed event data: {error}");
-            return TopicAnswer.Drop;
+            return Outcome.Failed;
         }
 
         // Ids are normalised by the reader (no control characters); the rest is logged through LogText.
@@ -36,7 +36,7 @@ public sealed partial class RunCompletedHandler(
         if (evt.EventType != DbtEventTypes.RunCompleted)
         {
             LogSkippedType(logger, LogText.Safe(evt.EventId), LogText.Safe(evt.EventType));
-            return TopicAnswer.Success;
+            return Outcome.Done;
         }
 
         var succeeded = run.RunStatusCode == DbtEventTypes.SuccessStatusCode && run.RunStatus == DbtEventTypes.SuccessStatus;
@@ -48,7 +48,7 @@ public sealed partial class RunCompletedHandler(
             }
 
             LogSkippedStatus(logger, LogText.Safe(evt.EventId), LogText.Safe(run.RunId), LogText.Safe(run.JobId), LogText.Safe(run.RunStatus), run.RunStatusCode);
-            return TopicAnswer.Success;
+            return Outcome.Done;
         }
 
         if (string.IsNullOrWhiteSpace(run.RunId))
@@ -56,7 +56,7 @@ public sealed partial class RunCompletedHandler(
             // Without a run id there is nothing to deduplicate on; running anyway could repeat reports forever.
             LogMalformed(logger, LogText.Safe(evt.EventId), "data.runId is missing");
             await deadLetters.SaveReasonAsync(evt.EventId, "malformed event data: data.runId is missing");
-            return TopicAnswer.Drop;
+            return Outcome.Failed;
         }
 
         // Configured routes keep their own rule (successful runs only); an errored run reaches here only for exposures.
@@ -67,7 +67,7 @@ public sealed partial class RunCompletedHandler(
         {
             // Asked before the reports run, inside the delivery's budget (see ExposurePlanner.LineageBudget). When dbt
             // Cloud fails for now (Transient), the configured routes still run in this delivery and the answer is
-            // RETRY: they are not held back by dbt Cloud, and on the redelivery their run records say "already run".
+            // Retry: they are not held back by dbt Cloud, and on the redelivery their run records say "already run".
             plan = await exposures.PlanAsync(evt, startedAt, ct);
             targets = exposures.Union(evt, configured, plan, out var configuredWins);
             await exposures.KeepAsync(evt, plan, configuredWins);
@@ -80,46 +80,46 @@ public sealed partial class RunCompletedHandler(
                 LogNoReport(logger, LogText.Safe(run.JobId ?? "(none)"), LogText.Safe(evt.EventId), LogText.Safe(run.RunId));
             }
 
-            return await AnswerAsync(evt, TopicAnswer.Success, null, plan);
+            return await ConcludeAsync(evt, Outcome.Done, null, plan);
         }
 
         // With exposures on, dbt Cloud's answers count against the budget; off, the budget starts with the reports, as always.
         var outcome = await sweep.RunAsync(evt, targets, ct, plan is null ? null : startedAt);
-        var answer = outcome.Answer;
-        return await AnswerAsync(evt, answer, answer == TopicAnswer.Success ? null : outcome.Describe(options.Value.DeliveryBudget), plan, outcome.Total);
+        var reports = outcome.Outcome;
+        return await ConcludeAsync(evt, reports, reports == Outcome.Done ? null : outcome.Describe(options.Value.DeliveryBudget), plan, outcome.Total);
     }
 
     /// <summary>
-    /// The reports' answer combined with the exposures': dbt Cloud failing for now makes it RETRY; failing for good
-    /// (token refused, unreadable manifest) makes it DROP unless the reports still need a redelivery, with both
+    /// The reports' outcome combined with the exposures': dbt Cloud failing for now makes it Retry; failing for good
+    /// (token refused, unreadable manifest) makes it Failed unless the reports still need a redelivery, with both
     /// reasons stored for the dead letter. NoArtifacts and NotEligible change nothing: configured routes only.
     /// </summary>
-    private async Task<TopicAnswer> AnswerAsync(DbtRunEvent evt, TopicAnswer reports, string? reportsReason, ExposurePlan? plan, int count = 0)
+    private async Task<Outcome> ConcludeAsync(DbtRunEvent evt, Outcome reports, string? reportsReason, ExposurePlan? plan, int count = 0)
     {
         var lineage = plan?.Outcome switch
         {
-            LineageOutcome.Transient => TopicAnswer.Retry,
-            LineageOutcome.Permanent => TopicAnswer.Drop,
-            _ => TopicAnswer.Success,
+            LineageOutcome.Transient => Outcome.Retry,
+            LineageOutcome.Permanent => Outcome.Failed,
+            _ => Outcome.Done,
         };
-        var answer = reports == TopicAnswer.Retry || lineage == TopicAnswer.Retry ? TopicAnswer.Retry
-            : reports == TopicAnswer.Drop || lineage == TopicAnswer.Drop ? TopicAnswer.Drop
-            : TopicAnswer.Success;
+        var outcome = reports == Outcome.Retry || lineage == Outcome.Retry ? Outcome.Retry
+            : reports == Outcome.Failed || lineage == Outcome.Failed ? Outcome.Failed
+            : Outcome.Done;
         var runId = evt.Data.RunId!;
-        if (answer == TopicAnswer.Success)
+        if (outcome == Outcome.Done)
         {
             LogDone(logger, LogText.Safe(evt.EventId), LogText.Safe(runId), count);
-            return answer;
+            return outcome;
         }
 
         var reason = string.Join("; ", new[]
         {
             reportsReason,
-            lineage == TopicAnswer.Success ? null : $"exposures: {plan!.Outcome.Explanation}",
+            lineage == Outcome.Done ? null : $"exposures: {plan!.Outcome.Explanation}",
         }.Where(r => r is not null));
-        LogNotDone(logger, LogText.Safe(evt.EventId), LogText.Safe(runId), answer.Status, LogText.Safe(reason, ExposurePlanner.MaxLoggedChars));
+        LogNotDone(logger, LogText.Safe(evt.EventId), LogText.Safe(runId), outcome, LogText.Safe(reason, ExposurePlanner.MaxLoggedChars));
         await deadLetters.SaveReasonAsync(evt.EventId, reason);
-        return answer;
+        return outcome;
     }
 
     [LoggerMessage(EventId = 500, Level = LogLevel.Error, Message = "Dropping event {EventId}: {Error}")]
@@ -135,8 +135,8 @@ public sealed partial class RunCompletedHandler(
     [LoggerMessage(EventId = 503, Level = LogLevel.Information, Message = "no report configured for job {JobId} (event {EventId}, dbt run {RunId})")]
     private static partial void LogNoReport(ILogger logger, string jobId, string eventId, string runId);
 
-    [LoggerMessage(EventId = 504, Level = LogLevel.Warning, Message = "Event {EventId} (dbt run {RunId}) answered {Answer}: {Reason}")]
-    private static partial void LogNotDone(ILogger logger, string eventId, string runId, string answer, string reason);
+    [LoggerMessage(EventId = 504, Level = LogLevel.Warning, Message = "Event {EventId} (dbt run {RunId}) not done, {Outcome}: {Reason}")]
+    private static partial void LogNotDone(ILogger logger, string eventId, string runId, Outcome outcome, string reason);
 
     [LoggerMessage(EventId = 505, Level = LogLevel.Information, Message = "Event {EventId} (dbt run {RunId}) done: {Count} report(s) run")]
     private static partial void LogDone(ILogger logger, string eventId, string runId, int count);

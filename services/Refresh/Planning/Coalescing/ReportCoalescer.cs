@@ -10,7 +10,7 @@ using ModeRefresh.Refresh.Tracking;
 namespace ModeRefresh.Refresh.Planning.Coalescing;
 
 /// <summary>What an ask of a coalescing report came to: Mode's answer when it ran at once, else the run that serves it.</summary>
-public readonly record struct CoalesceAnswer(ModeRunResult? Result, string? ServedBy, DateTimeOffset DueAt);
+public readonly record struct CoalesceAnswer(ModeAnswer? Result, string? ServedBy, DateTimeOffset DueAt);
 
 /// <summary>
 /// Reports with a <see cref="ReportTarget.MinInterval"/>: the first ask when the report has not run within its
@@ -58,14 +58,14 @@ public sealed partial class ReportCoalescer(
         catch (DaprException ex)
         {
             LogStateFailed(logger, ex, key);
-            return new(new ModeRunResult.Transient("state store unavailable (coalescing record)"), null, default);
+            return new(new ModeAnswer.Unavailable("state store unavailable (coalescing record)"), null, default);
         }
 
         var now = time.GetUtcNow();
         if (record?.Pending is null && (record?.LastRunAt is not { } last || now - last >= target.MinInterval))
         {
             var result = await mode.RunReportAsync(target, ct);
-            if (result is ModeRunResult.Accepted accepted)
+            if (result is ModeAnswer.Accepted accepted)
             {
                 // Best effort: lost, the next ask runs at once as well, which is what it would do with no interval.
                 await TrySaveAsync(key, new CoalesceRecord { LastRunAt = now, LastModeRunToken = accepted.Run?.Token }, etag, target.MinInterval);
@@ -90,7 +90,7 @@ public sealed partial class ReportCoalescer(
         };
         if (!await TrySaveAsync(key, record with { Pending = joined }, etag, target.MinInterval))
         {
-            return new(new ModeRunResult.Transient("coalescing record changed or could not be saved"), null, default);
+            return new(new ModeAnswer.Unavailable("coalescing record changed or could not be saved"), null, default);
         }
 
         try
@@ -102,7 +102,7 @@ public sealed partial class ReportCoalescer(
         catch (Exception ex) when (ex is RpcException or OperationCanceledException)
         {
             LogNotScheduled(logger, ex, key);
-            return new(new ModeRunResult.Transient("could not schedule the coalesced run"), null, default);
+            return new(new ModeAnswer.Unavailable("could not schedule the coalesced run"), null, default);
         }
 
         LogJoined(logger, target.ToString(), LogText.Safe(evt.Data.RunId!), joined.Asks, due);
@@ -164,7 +164,7 @@ public sealed partial class ReportCoalescer(
                     var result = await mode.RunReportAsync(target, ct);
                     switch (result)
                     {
-                        case ModeRunResult.Accepted accepted:
+                        case ModeAnswer.Accepted accepted:
                             token = accepted.Run?.Token;
                             await ledger.CompleteAsync(runKey, granted, token);
                             LogRan(logger, target.ToString(), pending.Asks, LogText.Safe(pending.RunId), LogText.Safe(token));
@@ -183,13 +183,13 @@ public sealed partial class ReportCoalescer(
                             }
 
                             break;
-                        case ModeRunResult.Permanent permanent:
-                            await ledger.FailAsync(runKey, granted, permanent.Reason);
-                            LogPermanent(logger, target.ToString(), pending.Asks, LogText.Safe(permanent.Reason));
+                        case ModeAnswer.Refused refused:
+                            await ledger.FailAsync(runKey, granted, refused.Reason);
+                            LogPermanent(logger, target.ToString(), pending.Asks, LogText.Safe(refused.Reason));
                             break;
                         default:
                             await ledger.ReleaseAsync(runKey, granted);
-                            LogTransient(logger, target.ToString(), LogText.Safe(((ModeRunResult.Transient)result).Reason));
+                            LogTransient(logger, target.ToString(), LogText.Safe(((ModeAnswer.Unavailable)result).Reason));
                             return false;
                     }
 
