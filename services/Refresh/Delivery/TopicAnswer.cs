@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-using ModeRefresh.Refresh.Runs;
 
 namespace ModeRefresh.Refresh.Delivery;
 

@@ -2,7 +2,7 @@ namespace ModeRefresh.Refresh.Mode;
 
 /// <summary>
 /// Mode's answer to one call that starts a report run, after the resilience pipeline did what it could. Not yet the
-/// report's outcome (<c>Runs/ReportOutcome.cs</c>): the runner turns Accepted into Done, Refused into Failed and
+/// report's <see cref="Outcome"/>: the runner turns Accepted into Done, Refused into Failed and
 /// Unavailable into Retry, after recording it.
 /// </summary>
 public abstract record ModeAnswer

@@ -6,7 +6,7 @@ namespace ModeRefresh.Refresh.State;
 /// <summary>What is known about one (workspace, report, dbt run): stored as JSON under <see cref="RunLedger.KeyFor"/>.</summary>
 public sealed record RunRecord
 {
-    // The stored words of the outcome vocabulary (Runs/ReportOutcome.cs): "done" and "failed" are the outcomes Done
+    // The stored words of the outcome vocabulary (Outcome.cs at the root): "done" and "failed" are the outcomes Done
     // and Failed kept for the dbt run; "started" is a claim in flight. Retry keeps no record (the claim is deleted).
     // They are read back from the store, so they stay these words.
     public const string Started = "started";
