@@ -1,10 +1,9 @@
-using ModeRefresh.Refresh.Hosting;
-using ModeRefresh.Refresh.Subscription;
-using ModeRefresh.Refresh.Tracking;
+using ModeRefresh.Refresh;
+using ModeRefresh.Refresh.Delivery;
 using ModeRefresh.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
-builder.AddServiceDefaults("refresh", TrackingMetrics.MeterName);
+builder.AddServiceDefaults("refresh", RefreshMetrics.MeterName);
 builder.AddRefresh();
 
 var app = builder.Build();

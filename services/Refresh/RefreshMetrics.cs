@@ -1,22 +1,24 @@
 using System.Diagnostics.Metrics;
 using System.Globalization;
-using ModeRefresh.Refresh.Tracking;
 
 namespace ModeRefresh.Refresh;
 
 /// <summary>
-/// Refresh's instruments on its meter (<see cref="TrackingMetrics.MeterName"/>): Mode calls by answer, the wait for
+/// Refresh's instruments on its meter (<see cref="MeterName"/>): Mode calls by answer, the wait for
 /// the client-side Mode rate limiter, and dead letters. Tags are fixed words or status codes: never a secret.
 /// </summary>
 public sealed class RefreshMetrics
 {
+    /// <summary>Refresh's one meter, shared by every folder's instruments (so it lives here, below them all).</summary>
+    public const string MeterName = "ModeRefresh.Refresh";
+
     private readonly Counter<long> _modeCalls;
     private readonly Histogram<double> _rateLimitWait;
     private readonly Counter<long> _deadLetters;
 
     public RefreshMetrics(IMeterFactory meters)
     {
-        var meter = meters.Create(TrackingMetrics.MeterName);
+        var meter = meters.Create(MeterName);
         _modeCalls = meter.CreateCounter<long>("moderefresh.refresh.mode.calls", "{call}",
             "Mode API calls (after retries), by the HTTP status answered, or the failure when there was none");
         _rateLimitWait = meter.CreateHistogram<double>("moderefresh.refresh.mode.rate_limit_wait", "s",

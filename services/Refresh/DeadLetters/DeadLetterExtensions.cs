@@ -9,7 +9,6 @@ public static class DeadLetterExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<DeadLetterStore>();
-        builder.Services.AddTransient<DeadLetterHandler>();
         builder.Services.AddTransient<DeadLetterReplay>();
         builder.Services.ConfigureHttpJsonOptions(o =>
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, DeadLetterJsonContext.Default));

@@ -4,9 +4,10 @@ using Dapr;
 using Dapr.Client;
 using Microsoft.Extensions.Options;
 using ModeRefresh.Contracts;
-using ModeRefresh.Refresh.Idempotency;
-using ModeRefresh.Refresh.Routing;
+using ModeRefresh.Refresh.State;
+using ModeRefresh.Refresh.Planning.Routing;
 using ModeRefresh.ServiceDefaults;
+using ModeRefresh.Refresh.Sidecar;
 using ModeRefresh.Refresh.Subscription;
 
 namespace ModeRefresh.Refresh.DeadLetters;

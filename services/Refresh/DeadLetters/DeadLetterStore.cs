@@ -3,9 +3,8 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Dapr;
-using Dapr.Client;
 using Microsoft.Extensions.Options;
-using ModeRefresh.Refresh.Idempotency;
+using ModeRefresh.Refresh.State;
 using ModeRefresh.ServiceDefaults;
 using Polly;
 using Polly.Retry;
@@ -32,10 +31,7 @@ public sealed partial class DeadLetterStore
     // Entries dropped from the list have their data deleted in the same turn, a few at a time.
     private const int MaxPayloadDeletesPerAppend = 20;
 
-    private static readonly StateOptions CheckETag = new() { Concurrency = ConcurrencyMode.FirstWrite };
-
-    private readonly DaprClient _dapr;
-    private readonly IOptions<DaprOptions> _components;
+    private readonly JsonRecordStore _records;
     private readonly IOptions<DeadLetterOptions> _options;
     private readonly ILogger<DeadLetterStore> _logger;
 
@@ -48,14 +44,12 @@ public sealed partial class DeadLetterStore
     private readonly ResiliencePipeline<bool> _rounds;
 
     public DeadLetterStore(
-        DaprClient dapr,
-        IOptions<DaprOptions> components,
+        JsonRecordStore records,
         IOptions<DeadLetterOptions> options,
         TimeProvider time,
         ILogger<DeadLetterStore> logger)
     {
-        _dapr = dapr;
-        _components = components;
+        _records = records;
         _options = options;
         _logger = logger;
         _rounds = new ResiliencePipelineBuilder<bool> { TimeProvider = time }
@@ -77,10 +71,6 @@ public sealed partial class DeadLetterStore
             .Build();
     }
 
-    private string Store => _components.Value.StateStore;
-
-    private DaprOptions Sidecar => _components.Value;
-
     private DeadLetterOptions Options => _options.Value;
 
     public static string ReasonKey(string eventId) => $"deadletter-reason:{eventId}";
@@ -99,15 +89,9 @@ public sealed partial class DeadLetterStore
             return;
         }
 
-        var ttl = new Dictionary<string, string>
-        {
-            ["ttlInSeconds"] = ((long)Options.ReasonTtl.TotalSeconds).ToString(CultureInfo.InvariantCulture),
-        };
         try
         {
-            await Sidecar.WithDeadline(
-                t => _dapr.SaveByteStateAsync(Store, ReasonKey(eventId), Encoding.UTF8.GetBytes(reason), metadata: ttl, cancellationToken: t),
-                CancellationToken.None);
+            await _records.SaveBytesAsync(ReasonKey(eventId), Encoding.UTF8.GetBytes(reason), Options.ReasonTtl, CancellationToken.None);
         }
         catch (DaprException ex)
         {
@@ -119,7 +103,7 @@ public sealed partial class DeadLetterStore
     {
         try
         {
-            var bytes = await Sidecar.WithDeadline(t => _dapr.GetByteStateAsync(Store, ReasonKey(eventId), cancellationToken: t), ct);
+            var (bytes, _) = await _records.ReadBytesAsync(ReasonKey(eventId), ct);
             return bytes.IsEmpty ? null : Encoding.UTF8.GetString(bytes.Span);
         }
         catch (DaprException ex)
@@ -144,7 +128,7 @@ public sealed partial class DeadLetterStore
             return null;
         }
 
-        var bytes = await Sidecar.WithDeadline(t => _dapr.GetByteStateAsync(Store, PayloadKey(id), cancellationToken: t), ct);
+        var (bytes, _) = await _records.ReadBytesAsync(PayloadKey(id), ct);
         if (bytes.IsEmpty)
         {
             return entry; // data of a list written before payloads were kept apart is still inline
@@ -226,43 +210,21 @@ public sealed partial class DeadLetterStore
         if (!round.DataSaved)
         {
             // Last-write: the same dead letter always has the same data, so a redelivery may write it again.
-            await Sidecar.WithDeadline(t => _dapr.SaveByteStateAsync(Store, PayloadKey(round.Entry.Id!), round.Data, cancellationToken: t), ct);
+            await _records.SaveBytesAsync(PayloadKey(round.Entry.Id!), round.Data, ttl: null, ct);
             round.DataSaved = true;
         }
 
         var list = await MigrateInlineDataAsync(entries, ct);
         list.Add(round.Entry);
         var (keptEntries, data) = Trim(list);
-        var saved = string.IsNullOrEmpty(etag)
-            ? await TryCreateListAsync(data, ct)
-            : await Sidecar.WithDeadline(t => _dapr.TrySaveByteStateAsync(Store, Options.Key, data, etag, CheckETag, cancellationToken: t), ct);
+        // Without an ETag (no list yet) this is the first write, which loses to another replica's first list.
+        var saved = await _records.TrySaveBytesAsync(Options.Key, data, etag, ttl: null, ct);
         if (saved)
         {
             await DeleteDataOfAsync(entries.Where(e => keptEntries.All(k => k.Id != e.Id)).Take(MaxPayloadDeletesPerAppend));
         }
 
         return saved;
-    }
-
-    /// <summary>Writes the first list; false when another replica wrote one first.</summary>
-    private async Task<bool> TryCreateListAsync(byte[] data, CancellationToken ct)
-    {
-        try
-        {
-            await Sidecar.WithDeadline(t => _dapr.SaveByteStateAsync(Store, Options.Key, data, CheckETag, cancellationToken: t), ct);
-            return true;
-        }
-        catch (DaprException)
-        {
-            // A lost first write is a plain error on Redis and PostgreSQL, like an outage: what is there tells them apart.
-            var (_, etag) = await ReadListAsync(ct);
-            if (string.IsNullOrEmpty(etag))
-            {
-                throw;
-            }
-
-            return false;
-        }
     }
 
     /// <summary>Newest MaxEntries entries, fewer if needed to stay under <see cref="MaxListBytes"/>; and the list serialised.</summary>
@@ -295,7 +257,7 @@ public sealed partial class DeadLetterStore
             }
 
             var data = entry.Payload is { } json ? Encoding.UTF8.GetBytes(json.GetRawText()) : Encoding.UTF8.GetBytes(entry.RawPayload!);
-            await Sidecar.WithDeadline(t => _dapr.SaveByteStateAsync(Store, PayloadKey(entry.Id!), data, cancellationToken: t), ct);
+            await _records.SaveBytesAsync(PayloadKey(entry.Id!), data, ttl: null, ct);
             result.Add(entry with { Payload = null, RawPayload = null, PayloadBytes = data.Length });
         }
 
@@ -308,7 +270,7 @@ public sealed partial class DeadLetterStore
         {
             try
             {
-                await Sidecar.WithDeadline(t => _dapr.DeleteStateAsync(Store, PayloadKey(entry.Id!), cancellationToken: t), CancellationToken.None);
+                await _records.DeleteAsync(PayloadKey(entry.Id!), CancellationToken.None);
             }
             catch (DaprException ex)
             {
@@ -317,26 +279,17 @@ public sealed partial class DeadLetterStore
         }
     }
 
-    private async Task<(List<DeadLetterEntry> Entries, string? ETag)> ReadListAsync(CancellationToken ct)
+    private async Task<(List<DeadLetterEntry> Entries, string ETag)> ReadListAsync(CancellationToken ct)
     {
-        var (bytes, etag) = await Sidecar.WithDeadline(t => _dapr.GetByteStateAndETagAsync(Store, Options.Key, cancellationToken: t), ct);
-        if (bytes.IsEmpty)
+        // Unreadable: start a fresh list rather than refuse dead letters forever; the ETag still guards the overwrite.
+        var (entries, etag) = await _records.ReadAsync(Options.Key, DeadLetterJsonContext.Default.ListDeadLetterEntry, ex =>
         {
-            return ([], null);
-        }
-
-        try
-        {
-            var entries = JsonSerializer.Deserialize(bytes.Span, DeadLetterJsonContext.Default.ListDeadLetterEntry) ?? [];
-            // Lists written before entries had ids: the id follows from the identity, as for new ones.
-            return ([.. entries.Select(e => e.Id is null ? e with { Id = IdFor(e.Identity) } : e)], etag);
-        }
-        catch (JsonException ex)
-        {
-            // Start a fresh list rather than refuse dead letters forever; the ETag still guards the overwrite.
             LogListUnreadable(_logger, ex);
-            return ([], etag);
-        }
+            return [];
+        }, ct);
+
+        // Lists written before entries had ids: the id follows from the identity, as for new ones.
+        return ([.. (entries ?? []).Select(e => e.Id is null ? e with { Id = IdFor(e.Identity) } : e)], etag);
     }
 
     private static JsonElement? TryJson(ReadOnlySpan<byte> data)
@@ -378,7 +331,7 @@ public sealed partial class DeadLetterStore
     {
         var removed = await ChangeAsync(id, null, ct);
         // Deleted even when not listed: data left behind by an earlier delete whose list write won but data delete failed.
-        await Sidecar.WithDeadline(t => _dapr.DeleteStateAsync(Store, PayloadKey(id), cancellationToken: t), ct);
+        await _records.DeleteAsync(PayloadKey(id), ct);
         return removed is not null;
     }
 
@@ -402,7 +355,7 @@ public sealed partial class DeadLetterStore
                 if (change is null) entries.RemoveAt(index);
                 else entries[index] = change(found);
                 var data = JsonSerializer.SerializeToUtf8Bytes(entries, DeadLetterJsonContext.Default.ListDeadLetterEntry);
-                return await Sidecar.WithDeadline(x => _dapr.TrySaveByteStateAsync(Store, Options.Key, data, etag, CheckETag, cancellationToken: x), t);
+                return await _records.TrySaveBytesAsync(Options.Key, data, etag, ttl: null, t);
             }, ct);
             return found;
         }

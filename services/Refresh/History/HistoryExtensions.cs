@@ -1,4 +1,4 @@
-using ModeRefresh.Refresh.Idempotency;
+using ModeRefresh.Refresh.State;
 
 namespace ModeRefresh.Refresh.History;
 

@@ -6,7 +6,7 @@ using System.Text.Json.Serialization.Metadata;
 using Dapr;
 using Dapr.Client;
 using Microsoft.Extensions.Options;
-using ModeRefresh.Refresh.Idempotency;
+using ModeRefresh.Refresh.State;
 using ModeRefresh.ServiceDefaults;
 using Polly;
 using Polly.Registry;

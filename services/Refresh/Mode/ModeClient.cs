@@ -3,7 +3,6 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
-using ModeRefresh.Refresh.Routing;
 using Polly.RateLimiting;
 using Polly.Timeout;
 
@@ -12,13 +11,13 @@ namespace ModeRefresh.Refresh.Mode;
 /// <summary>
 /// Starts Mode report runs: <c>POST {Mode:BaseUrl}/api/{workspace}/reports/{report}/runs</c>. Retries, timeouts and
 /// rate limiting live in the "mode" resilience handler; this class turns what comes out of it into a
-/// <see cref="ModeRunResult"/> and swaps credentials once after a 401 if they were rotated.
+/// <see cref="ModeAnswer"/> and swaps credentials once after a 401 if they were rotated.
 /// </summary>
 public sealed class ModeClient(HttpClient http, ModeCredentialStore credentials, IOptions<ModeOptions> options)
 {
     private static readonly MediaTypeWithQualityHeaderValue HalJson = new("application/hal+json");
 
-    public async Task<ModeRunResult> RunReportAsync(ReportTarget target, CancellationToken ct)
+    public async Task<ModeAnswer> RunReportAsync(ReportTarget target, CancellationToken ct)
     {
         ModeCredential credential;
         try
@@ -27,11 +26,11 @@ public sealed class ModeClient(HttpClient http, ModeCredentialStore credentials,
         }
         catch (ModeCredentialsUnavailableException ex)
         {
-            return new ModeRunResult.Transient($"Mode credentials unavailable: {ex.Message}");
+            return new ModeAnswer.Unavailable($"Mode credentials unavailable: {ex.Message}");
         }
 
         var result = await SendAsync(target, credential, ct);
-        if (result is ModeRunResult.Permanent { StatusCode: 401 })
+        if (result is ModeAnswer.Refused { StatusCode: 401 })
         {
             ModeCredential? renewed;
             try
@@ -103,7 +102,7 @@ public sealed class ModeClient(HttpClient http, ModeCredentialStore credentials,
         }
     }
 
-    private async Task<ModeRunResult> SendAsync(ReportTarget target, ModeCredential credential, CancellationToken ct)
+    private async Task<ModeAnswer> SendAsync(ReportTarget target, ModeCredential credential, CancellationToken ct)
     {
         var path = $"api/{Uri.EscapeDataString(target.Workspace)}/reports/{Uri.EscapeDataString(target.Report)}/runs";
         using var request = new HttpRequestMessage(HttpMethod.Post, path);
@@ -121,19 +120,19 @@ public sealed class ModeClient(HttpClient http, ModeCredentialStore credentials,
         }
         catch (TimeoutRejectedException)
         {
-            return new ModeRunResult.Transient(DescribeTimeout(attempts));
+            return new ModeAnswer.Unavailable(DescribeTimeout(attempts));
         }
         catch (RateLimiterRejectedException)
         {
-            return new ModeRunResult.Transient("client-side Mode rate limiter rejected the call");
+            return new ModeAnswer.Unavailable("client-side Mode rate limiter rejected the call");
         }
         catch (HttpRequestException ex)
         {
-            return new ModeRunResult.Transient($"Mode unreachable ({ex.HttpRequestError})");
+            return new ModeAnswer.Unavailable($"Mode unreachable ({ex.HttpRequestError})");
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            return new ModeRunResult.Transient("Mode call timed out");
+            return new ModeAnswer.Unavailable("Mode call timed out");
         }
     }
 
@@ -152,7 +151,7 @@ public sealed class ModeClient(HttpClient http, ModeCredentialStore credentials,
                 : "Mode did not answer in time";
     }
 
-    private static async Task<ModeRunResult> InterpretAsync(HttpResponseMessage response, CancellationToken ct)
+    private static async Task<ModeAnswer> InterpretAsync(HttpResponseMessage response, CancellationToken ct)
     {
         var status = (int)response.StatusCode;
         var body = await response.Content.ReadAsStringAsync(ct);
@@ -160,7 +159,7 @@ public sealed class ModeClient(HttpClient http, ModeCredentialStore credentials,
         {
             // Accepted means the run exists at Mode even if its body is odd: never treat that as a failure,
             // which would run the report again.
-            return new ModeRunResult.Accepted(TryParse(body, ModeJsonContext.Default.ModeReportRun));
+            return new ModeAnswer.Accepted(TryParse(body, ModeJsonContext.Default.ModeReportRun));
         }
 
         var message = TryParse(body, ModeJsonContext.Default.ModeError)?.Message ?? response.ReasonPhrase ?? "no message";
@@ -171,8 +170,8 @@ public sealed class ModeClient(HttpClient http, ModeCredentialStore credentials,
 
         var reason = $"Mode answered {status}: {message}";
         return status is (int)HttpStatusCode.RequestTimeout or (int)HttpStatusCode.TooManyRequests or >= 500
-            ? new ModeRunResult.Transient(reason)
-            : new ModeRunResult.Permanent(status, reason);
+            ? new ModeAnswer.Unavailable(reason)
+            : new ModeAnswer.Refused(status, reason);
     }
 
     private static T? TryParse<T>(string body, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)

@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -11,9 +10,11 @@ using ModeRefresh.Contracts;
 using ModeRefresh.Refresh.History;
 using ModeRefresh.Refresh.Hosting;
 using ModeRefresh.Refresh.Mode;
-using ModeRefresh.Refresh.Routing;
+using ModeRefresh.Refresh.Planning.Routing;
 using ModeRefresh.ServiceDefaults;
 using ModeRefresh.Refresh.Subscription;
+using ModeRefresh.Refresh.Sidecar;
+using ModeRefresh.Refresh.State;
 
 namespace ModeRefresh.Refresh.Tracking;
 
@@ -28,6 +29,7 @@ public sealed partial class RunTracker(
     SidecarJobs jobs,
     ModeClient mode,
     DaprClient dapr,
+    JsonRecordStore records,
     IOptions<TrackingOptions> options,
     IOptions<AlertOptions> alerts,
     IOptions<DaprOptions> components,
@@ -111,7 +113,7 @@ public sealed partial class RunTracker(
         var guard = GuardKey(run);
         try
         {
-            if (!(await components.Value.WithDeadline(t => dapr.GetByteStateAsync(components.Value.StateStore, guard, cancellationToken: t), ct)).IsEmpty)
+            if (!(await records.ReadBytesAsync(guard, ct)).Data.IsEmpty)
             {
                 return true; // outcome already published: a redelivered callback
             }
@@ -181,10 +183,9 @@ public sealed partial class RunTracker(
 
         // After publishing: a crash in between publishes it once more on the retried callback (at least once),
         // never not at all.
-        var ttl = new Dictionary<string, string> { ["ttlInSeconds"] = ((long)GuardTtl.TotalSeconds).ToString(CultureInfo.InvariantCulture) };
         try
         {
-            await dapr1.WithDeadline(t => dapr.SaveByteStateAsync(dapr1.StateStore, guard, Encoding.UTF8.GetBytes(outcome.State), metadata: ttl, cancellationToken: t), ct);
+            await records.SaveBytesAsync(guard, Encoding.UTF8.GetBytes(outcome.State), GuardTtl, ct);
         }
         catch (DaprException ex)
         {
@@ -284,7 +285,7 @@ internal sealed partial class AlertJsonContext : System.Text.Json.Serialization.
 /// <summary>The Refresh meter's count of followed runs by final state.</summary>
 public sealed class TrackingMetrics
 {
-    public const string MeterName = "ModeRefresh.Refresh";
+    public const string MeterName = RefreshMetrics.MeterName;
 
     private readonly Counter<long> _finished;
 

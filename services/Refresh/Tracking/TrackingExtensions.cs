@@ -16,7 +16,6 @@ public static class TrackingExtensions
         builder.Services.AddSingleton<TrackingMetrics>();
         builder.Services.AddSingleton<SidecarJobs>();
         builder.Services.AddSingleton<RunTracker>();
-        builder.Services.AddSingleton<Coalescing.ReportCoalescer>();
         return builder;
     }
 }

@@ -85,7 +85,7 @@ public sealed class HealthTests
     [Fact]
     public async Task Readyz_SidecarDown_SharedShapeWithStatusReasonAndChecks()
     {
-        using var app = new IngressApp("http://127.0.0.1:1", "http://127.0.0.1:1");
+        await using var app = await IngressApp.StartUnwiredAsync("http://127.0.0.1:1", "http://127.0.0.1:1");
 
         using var response = await app.CreateClient().GetAsync("/readyz", TestContext.Current.CancellationToken);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);

@@ -1,4 +1,4 @@
-using ModeRefresh.Refresh.Exposures;
+using ModeRefresh.Refresh.Planning.Exposures;
 
 namespace ModeRefresh.Refresh.Tests.Unit;
 

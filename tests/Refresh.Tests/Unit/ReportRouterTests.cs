@@ -1,7 +1,8 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using ModeRefresh.Contracts;
-using ModeRefresh.Refresh.Routing;
+using ModeRefresh.Refresh.Mode;
+using ModeRefresh.Refresh.Planning.Routing;
 
 namespace ModeRefresh.Refresh.Tests.Unit;
 

@@ -1,4 +1,4 @@
-using ModeRefresh.Refresh.Routing;
+using ModeRefresh.Refresh.Planning.Routing;
 
 namespace ModeRefresh.Refresh.Tests.Unit;
 
