@@ -69,13 +69,19 @@ public sealed partial class ReportCoalescer(
         var now = time.GetUtcNow();
         if (record?.Pending is null && (record?.LastRunAt is not { } last || now - last >= target.MinInterval))
         {
-            var result = await mode.RunReportAsync(target, ct);
-            if (result is ModeAnswer.Accepted accepted)
+            // Claimed in the store before Mode is called: this process's gate does not reach another replica, whose
+            // ask at the same moment then finds the claim and joins the interval (or loses the ETag race and is
+            // redelivered to join) instead of starting a second run at once.
+            var claimed = new CoalesceRecord { LastRunAt = now, LastModeRunToken = record?.LastModeRunToken };
+            if (!await TrySaveAsync(key, claimed, etag, target.MinInterval))
             {
-                // Best effort: lost, the next ask runs at once as well, which is what it would do with no interval.
-                await TrySaveAsync(key, new CoalesceRecord { LastRunAt = now, LastModeRunToken = accepted.Run?.Token }, etag, target.MinInterval);
+                return new(new ModeAnswer.Unavailable("another ask is running this report now (coalescing record changed)"), null, default);
             }
 
+            var result = await mode.RunReportAsync(target, ct);
+            await SettleClaimAsync(key, claimed, result is ModeAnswer.Accepted accepted
+                ? claimed with { LastModeRunToken = accepted.Run?.Token ?? claimed.LastModeRunToken }
+                : record ?? new CoalesceRecord(), target.MinInterval);
             return new(result, null, default);
         }
 
@@ -227,6 +233,28 @@ public sealed partial class ReportCoalescer(
         {
             LogStateFailed(logger, ex, key);
             return false;
+        }
+    }
+
+    /// <summary>
+    /// Best effort, after the claimed run: notes Mode's run token, or gives the interval back when Mode did not start
+    /// the run (the redelivery then runs at once again). Only while the record is still the bare claim: asks that
+    /// joined meanwhile keep their pending run.
+    /// </summary>
+    private async Task SettleClaimAsync(string key, CoalesceRecord claimed, CoalesceRecord settled, TimeSpan interval)
+    {
+        try
+        {
+            // Not cancelled with the delivery: Mode has answered, and what it answered must be noted.
+            var (now, etag) = await ReadAsync(key, CancellationToken.None);
+            if (now == claimed && etag.Length > 0)
+            {
+                await TrySaveAsync(key, settled, etag, interval);
+            }
+        }
+        catch (DaprException ex)
+        {
+            LogStateFailed(logger, ex, key);
         }
     }
 

@@ -1,0 +1,76 @@
+using System.Text.Json.Nodes;
+using ModeRefresh.Refresh.Tests.Support;
+using ModeRefresh.TestSupport;
+
+namespace ModeRefresh.Refresh.Tests.Integration;
+
+/// <summary>
+/// Two replicas of Refresh, as Kubernetes runs them: two sidecars of one app id on one state store and one Scheduler
+/// (the stand-in's <see cref="StandInScheduler"/> hands each trigger of an app id's job to one of its connected
+/// sidecars, round robin, as dapr/dapr v1.18.0 pkg/scheduler/server/internal/pool/loops/connections/store/instance.go
+/// <c>get</c> does with <c>nextConn</c>). Each replica's in-process gate does not reach the other: only the state
+/// store's ETags and first writes, and the one job per name, do. The asks are delivered straight to each replica, as
+/// replicas of one app id share one consumer group (each message to one of them).
+/// </summary>
+public sealed class ReplicaTests
+{
+    private const string OutcomesTopic = "mode-report-run-finished";
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static Dictionary<string, string?> Settings()
+    {
+        var settings = RefreshApp.Report(0, "r0", "123");
+        settings["Refresh:Reports:0:MinInterval"] = "00:00:02";
+        settings["Refresh:Reports:0:Parameters:run"] = "{runId}";
+        settings["Tracking:PollInterval"] = "00:00:00.200";
+        return settings;
+    }
+
+    private static JsonObject Run(int n) => DbtEvents.Completed(eventId: $"wev_{n}", runId: $"{1000 + n}");
+
+    [Fact]
+    public async Task TwoReplicas_ConcurrentAsksWithinInterval_OneRunAtOnceOneCoalescedRunEachOutcomePublishedOnce()
+    {
+        using var scheduler = new StandInScheduler();
+        var broker = new StandInBroker();
+        var store = new StandInStateStore();
+        await using var mode = await FakeModeServer.StartAsync(RefreshApp.Token, RefreshApp.Secret, Ct);
+        // Mode takes a while to answer: the asks on both replicas are then all in before the first run is accepted.
+        mode.Enqueue(FakeModeResponse.Slow(TimeSpan.FromMilliseconds(300)), report: "r0", times: 2);
+        await using var a = await RefreshApp.StartServedAsync(Settings(), scheduler, broker, store, mode);
+        await using var b = await RefreshApp.StartServedAsync(Settings(), scheduler, broker, store, mode);
+        await scheduler.WaitForSidecarsAsync(RefreshApp.AppId, 2, Wait);
+
+        // A burst spread over both replicas, as one consumer group of two spreads it; each delivery redelivered until
+        // SUCCESS, as daprd redelivers a RETRY.
+        await Task.WhenAll(Enumerable.Range(1, 10).Select(n => DeliverUntilDoneAsync(n % 2 == 0 ? a : b, Run(n))));
+        Assert.Single(mode.Runs);
+
+        await mode.WaitForCallsAsync(c => c.Count(x => x.Accepted) >= 2, Wait);
+        await Eventually.UntilAsync(() => scheduler.Jobs.Count == 0, "the coalesce and poll jobs done", Ct);
+        await broker.WaitForMessagesAsync(m => m.Count(x => x.Topic == OutcomesTopic) >= 2, Wait);
+        await Task.Delay(TimeSpan.FromMilliseconds(600), Ct); // a few poll intervals: nothing more may come
+
+        var runs = mode.Runs;
+        Assert.Equal(2, runs.Count);
+        Assert.True(runs[1].At - runs[0].At >= TimeSpan.FromSeconds(1.5), $"the coalesced run came {runs[1].At - runs[0].At} after the first");
+        // Each followed run's outcome once, though the poll callbacks went to both replicas.
+        var outcomes = broker.MessagesOn(OutcomesTopic).Select(m => m.Envelope["data"]!["modeRunToken"]!.GetValue<string>()).Order(StringComparer.Ordinal);
+        Assert.Equal(runs.Select(r => r.RunToken!).Order(StringComparer.Ordinal), outcomes);
+        Assert.Equal(2, scheduler.Triggers.Where(t => t.Name.StartsWith("track:", StringComparison.Ordinal)).Select(t => t.App).Distinct().Count());
+        Assert.Single(scheduler.Triggers, t => t.Name == "coalesce:acme:r0" && t.Result == StandInJobResult.Success);
+    }
+
+    private static async Task DeliverUntilDoneAsync(RefreshApp app, JsonObject evt)
+    {
+        var id = $"ce-{evt["eventId"]}";
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            if (await app.DeliverAsync(evt, id) == "SUCCESS") return;
+            await Task.Delay(TimeSpan.FromMilliseconds(50), Ct);
+        }
+
+        Assert.Fail($"{evt["eventId"]} was never answered SUCCESS");
+    }
+}
