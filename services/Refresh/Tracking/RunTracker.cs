@@ -10,7 +10,6 @@ using ModeRefresh.Contracts;
 using ModeRefresh.Refresh.History;
 using ModeRefresh.Refresh.Hosting;
 using ModeRefresh.Refresh.Mode;
-using ModeRefresh.Refresh.Planning.Routing;
 using ModeRefresh.ServiceDefaults;
 using ModeRefresh.Refresh.Subscription;
 using ModeRefresh.Refresh.Sidecar;
