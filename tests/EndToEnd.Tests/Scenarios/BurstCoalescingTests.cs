@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Net;
+using System.Text.Json.Nodes;
 using ModeRefresh.EndToEnd.Tests.Harness;
+using ModeRefresh.TestSupport;
 
 namespace ModeRefresh.EndToEnd.Tests.Scenarios;
 
@@ -70,5 +72,30 @@ public sealed class BurstCoalescingTests
 
         Assert.Empty(system.RefreshSidecar.Scheduler.Jobs);
         Assert.Empty(system.Broker.MessagesOn(EndToEndSystem.DeadLetterTopic));
+
+        // GET /history answers what happened to each dbt run: per report, one run started it and the other 49 were
+        // served by the one coalesced run, whose Mode token each of them shows.
+        JsonArray history = [];
+        await Eventually.UntilAsync(async () =>
+        {
+            var (status, page) = await Operator.CallAsync(system, HttpMethod.Get, "/history?limit=100");
+            history = status == HttpStatusCode.OK ? page!["runs"]!.AsArray() : [];
+            return history.Count == 50 && history.All(r => r!["reports"]!.AsArray().Count == 5
+                && r["reports"]!.AsArray().All(e => e!["modeRunToken"] is not null));
+        }, "GET /history: 50 runs, each report with the Mode run that served it", Ct, ModeChecks.Patience, () => history.ToJsonString());
+        for (var i = 0; i < 5; i++)
+        {
+            var report = $"report-{i}";
+            var modeRuns = system.Mode.Runs.Where(r => r.Report == report).ToList();
+            var entries = history.Select(r => Operator.HistoryReport(r!, report)!).ToList();
+            var started = Assert.Single(entries, e => Operator.Field(e, "outcome") == "started");
+            Assert.Equal(modeRuns[0].RunToken, Operator.Field(started, "modeRunToken"));
+            var coalesced = entries.Where(e => Operator.Field(e, "outcome") == "coalesced").ToList();
+            Assert.Equal(49, coalesced.Count);
+            Assert.Single(coalesced.Select(e => Operator.Field(e, "servedBy")).Distinct());
+            Assert.All(coalesced, e => Assert.Equal(modeRuns[1].RunToken, Operator.Field(e, "modeRunToken")));
+        }
+
+        Assert.Equal("run-50", history[0]!["runId"]!.GetValue<string>()); // newest first
     }
 }

@@ -80,6 +80,18 @@ public sealed class LoopTests
         var ok = Assert.Single(messages, m => Text(m.Envelope["data"]!, "report") == "report-b").Envelope["data"]!;
         Assert.Equal((okRun.Token, "succeeded", true), (Text(ok, "modeRunToken"), Text(ok, "state"), ok["succeeded"]!.GetValue<bool>()));
         Assert.Contains(system.Refresh.Output, l => l.Contains(failedRun.Token, StringComparison.Ordinal) && l.Contains("did not refresh", StringComparison.Ordinal));
+
+        // GET /history answers what happened: both reports started, each with its Mode run's token and final state.
+        var history = await Operator.HistoryRunAsync(system, "5150", run =>
+            Operator.Field(Operator.HistoryReport(run, "report-a"), "state") is not null
+            && Operator.Field(Operator.HistoryReport(run, "report-b"), "state") is not null);
+        Assert.Equal("123", Text(history, "jobId"));
+        var a = Operator.HistoryReport(history, "report-a");
+        var b = Operator.HistoryReport(history, "report-b");
+        Assert.Equal(("started", failedRun.Token, "failed"), (Operator.Field(a, "outcome"), Operator.Field(a, "modeRunToken"), Operator.Field(a, "state")));
+        Assert.Equal(("started", okRun.Token, "succeeded"), (Operator.Field(b, "outcome"), Operator.Field(b, "modeRunToken"), Operator.Field(b, "state")));
+        Assert.Contains(failedRun.Token, Operator.Field(a, "webUrl"), StringComparison.Ordinal);
+        Assert.NotNull(Operator.Field(a, "finishedAt"));
     }
 
     [Fact]
@@ -123,6 +135,20 @@ public sealed class LoopTests
         Assert.Equal(HttpStatusCode.NotFound, (await Operator.CallAsync(system, HttpMethod.Post, $"/deadletters/{id}/replay")).Status);
         Assert.Equal(HttpStatusCode.NoContent, (await Operator.CallAsync(system, HttpMethod.Delete, $"/deadletters/{id}")).Status);
         Assert.Equal(3, system.Broker.MessagesOn(EndToEndSystem.Topic).Count); // Ingress's publish and two replays, nothing more
+
+        // GET /history: the dbt run is one entry, its reports now started by the replay, with Mode's tokens.
+        var history = await Operator.HistoryRunAsync(system, "4011", run =>
+            Operator.Field(Operator.HistoryReport(run, "report-a"), "outcome") == "started"
+            && Operator.Field(Operator.HistoryReport(run, "report-b"), "outcome") == "started");
+        foreach (var report in new[] { "report-a", "report-b" })
+        {
+            var token = Assert.Single(system.Mode.Runs, r => r.Report == report).RunToken;
+            Assert.Equal(token, Operator.Field(Operator.HistoryReport(history, report), "modeRunToken"));
+        }
+
+        var (listed, page) = await Operator.CallAsync(system, HttpMethod.Get, "/history");
+        Assert.Equal(HttpStatusCode.OK, listed);
+        Assert.Single(page!["runs"]!.AsArray(), r => r!["runId"]!.GetValue<string>() == "4011");
     }
 
     /// <summary>Waits until Refresh answered SUCCESS to <paramref name="count"/> deliveries of the replayed event.</summary>
