@@ -391,7 +391,8 @@ public sealed partial class HistoryStore
     /// <summary>Saves if the key still has <paramref name="etag"/> (empty: if there is none yet); false when another writer came first.</summary>
     /// <remarks>
     /// Records get History:Retention as their TTL; the index none: it is bounded by History:MaxRuns, and expiring it
-    /// while newer records live on would restart its numbering under them.
+    /// while newer records live on would restart its numbering under them. A lost race comes back as false from the
+    /// record store (a lost first write is told apart by reading what is there), so the pipeline retries outages only.
     /// </remarks>
     private async Task<bool> TrySaveAsync<T>(string key, T record, JsonTypeInfo<T> type, string etag, CancellationToken ct) =>
         await _state.ExecuteAsync(
