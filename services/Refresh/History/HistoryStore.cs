@@ -1,13 +1,10 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Dapr;
-using Dapr.Client;
 using Microsoft.Extensions.Options;
 using ModeRefresh.Refresh.State;
-using ModeRefresh.ServiceDefaults;
 using Polly;
 using Polly.Registry;
 using Polly.Retry;
@@ -18,8 +15,9 @@ namespace ModeRefresh.Refresh.History;
 /// The run history in <c>Dapr:StateStore</c>, laid out like the dead letters: a bounded index (one key of small
 /// entries, oldest first, at most History:MaxRuns) and each run under its own key, both written read-modify-write
 /// under their ETags, with the state store's TTL (History:Retention). Coalesced runs are kept apart (one key each) and
-/// joined into the runs they serve when read. Every call is bounded by Dapr:CallTimeout and retried through the
-/// shared state-store pipeline; a lost ETag race is read again and retried by a Polly pipeline, never a loop of our own.
+/// joined into the runs they serve when read. Records go through the <see cref="JsonRecordStore"/> like every other
+/// state Refresh keeps (ETags, first writes, TTL, Dapr:CallTimeout); each read and write is retried through the shared
+/// state-store pipeline, and a lost ETag race is read again and retried by a Polly pipeline, never a loop of our own.
 /// </summary>
 public sealed partial class HistoryStore
 {
@@ -41,10 +39,7 @@ public sealed partial class HistoryStore
 
     private const int ReadParallelism = 16;
 
-    private static readonly StateOptions CheckETag = new() { Concurrency = ConcurrencyMode.FirstWrite };
-
-    private readonly DaprClient _dapr;
-    private readonly IOptions<DaprOptions> _components;
+    private readonly JsonRecordStore _records;
     private readonly IOptions<HistoryOptions> _options;
     private readonly ILogger<HistoryStore> _logger;
     private readonly ResiliencePipeline _state;
@@ -54,15 +49,13 @@ public sealed partial class HistoryStore
     private readonly ResiliencePipeline<bool> _rounds;
 
     public HistoryStore(
-        DaprClient dapr,
-        IOptions<DaprOptions> components,
+        JsonRecordStore records,
         IOptions<HistoryOptions> options,
         TimeProvider time,
         ResiliencePipelineProvider<string> pipelines,
         ILogger<HistoryStore> logger)
     {
-        _dapr = dapr;
-        _components = components;
+        _records = records;
         _options = options;
         _logger = logger;
         _state = pipelines.GetPipeline(StateStoreResilience.Transient);
@@ -78,7 +71,6 @@ public sealed partial class HistoryStore
             .Build();
     }
 
-    private DaprOptions Sidecar => _components.Value;
     private HistoryOptions Options => _options.Value;
 
     public static string RunKey(string runId) => RunKeyPrefix + Hash(runId);
@@ -167,7 +159,7 @@ public sealed partial class HistoryStore
             run = run with { Seq = seq };
         }
 
-        return await TrySaveAsync(key, JsonSerializer.SerializeToUtf8Bytes(run, HistoryJsonContext.Default.HistoryRun), etag, ct);
+        return await TrySaveAsync(key, run, HistoryJsonContext.Default.HistoryRun, etag, ct);
     }
 
     /// <summary>
@@ -187,7 +179,7 @@ public sealed partial class HistoryStore
         var all = index.Runs.Append(new HistoryIndexEntry(seq, id)).ToList();
         var dropped = all.Take(Math.Max(0, all.Count - Options.MaxRuns)).ToList();
         var updated = new HistoryIndex { Next = seq + 1, Runs = all.Skip(dropped.Count).ToList() };
-        if (!await TrySaveAsync(IndexKey, JsonSerializer.SerializeToUtf8Bytes(updated, HistoryJsonContext.Default.HistoryIndex), etag, ct))
+        if (!await TrySaveAsync(IndexKey, updated, HistoryJsonContext.Default.HistoryIndex, etag, ct))
         {
             return null;
         }
@@ -196,7 +188,7 @@ public sealed partial class HistoryStore
         {
             try
             {
-                await Sidecar.WithDeadline(t => _dapr.DeleteStateAsync(Sidecar.StateStore, RunKeyPrefix + entry.Key, cancellationToken: t), ct);
+                await _records.DeleteAsync(RunKeyPrefix + entry.Key, ct);
             }
             catch (DaprException ex)
             {
@@ -330,7 +322,7 @@ public sealed partial class HistoryStore
                 }
             }
 
-            return await TrySaveAsync(key, JsonSerializer.SerializeToUtf8Bytes(served, HistoryJsonContext.Default.ServedRun), etag, t);
+            return await TrySaveAsync(key, served, HistoryJsonContext.Default.ServedRun, etag, t);
         }, ct);
         if (!saved)
         {
@@ -383,68 +375,28 @@ public sealed partial class HistoryStore
         var results = new T?[keys.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, keys.Count),
             new ParallelOptions { MaxDegreeOfParallelism = ReadParallelism, CancellationToken = ct },
-            async (i, t) => results[i] = (await ReadAsync(keys[i], type, t)).Value);
+            async (i, t) => results[i] = (await ReadAsync(keys[i], type, t)).Record);
         return results;
     }
 
-    private async Task<(T? Value, string ETag)> ReadAsync<T>(string key, JsonTypeInfo<T> type, CancellationToken ct)
-        where T : class
-    {
-        var (bytes, etag) = await _state.ExecuteAsync(
-            async t => await Sidecar.WithDeadline(x => _dapr.GetByteStateAndETagAsync(Sidecar.StateStore, key, cancellationToken: x), t), ct);
-        if (bytes.IsEmpty)
-        {
-            return (null, etag ?? string.Empty);
-        }
-
-        try
-        {
-            return (JsonSerializer.Deserialize(bytes.Span, type), etag ?? string.Empty);
-        }
-        catch (JsonException ex)
+    private async Task<(T? Record, string ETag)> ReadAsync<T>(string key, JsonTypeInfo<T> type, CancellationToken ct)
+        where T : class =>
+        await _state.ExecuteAsync(async t => await _records.ReadAsync(key, type, ex =>
         {
             // Start it afresh rather than refuse history for good; the ETag still guards the overwrite.
             LogUnreadable(_logger, ex, key);
-            return (null, etag ?? string.Empty);
-        }
-    }
+            return null;
+        }, t), ct);
 
     /// <summary>Saves if the key still has <paramref name="etag"/> (empty: if there is none yet); false when another writer came first.</summary>
     /// <remarks>
     /// Records get History:Retention as their TTL; the index none: it is bounded by History:MaxRuns, and expiring it
-    /// while newer records live on would restart its numbering under them.
+    /// while newer records live on would restart its numbering under them. A lost race comes back as false from the
+    /// record store (a lost first write is told apart by reading what is there), so the pipeline retries outages only.
     /// </remarks>
-    private async Task<bool> TrySaveAsync(string key, byte[] data, string etag, CancellationToken ct)
-    {
-        var ttl = key == IndexKey ? new Dictionary<string, string>() : new Dictionary<string, string>
-        {
-            ["ttlInSeconds"] = ((long)Options.Retention.TotalSeconds).ToString(CultureInfo.InvariantCulture),
-        };
-        if (etag.Length > 0)
-        {
-            return await _state.ExecuteAsync(async t => await Sidecar.WithDeadline(
-                x => _dapr.TrySaveByteStateAsync(Sidecar.StateStore, key, data, etag, CheckETag, ttl, x), t), ct);
-        }
-
-        try
-        {
-            await _state.ExecuteAsync(async t => await Sidecar.WithDeadline(
-                x => _dapr.SaveByteStateAsync(Sidecar.StateStore, key, data, CheckETag, ttl, x), t), ct);
-            return true;
-        }
-        catch (DaprException)
-        {
-            // A lost first write is a plain error on Redis and PostgreSQL, like an outage: what is there tells them apart.
-            var (_, now) = await _state.ExecuteAsync(
-                async t => await Sidecar.WithDeadline(x => _dapr.GetByteStateAndETagAsync(Sidecar.StateStore, key, cancellationToken: x), t), ct);
-            if (string.IsNullOrEmpty(now))
-            {
-                throw;
-            }
-
-            return false;
-        }
-    }
+    private async Task<bool> TrySaveAsync<T>(string key, T record, JsonTypeInfo<T> type, string etag, CancellationToken ct) =>
+        await _state.ExecuteAsync(
+            async t => await _records.TrySaveAsync(key, record, type, etag, key == IndexKey ? null : Options.Retention, t), ct);
 
     private static string Hash(string text) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..32];

@@ -352,6 +352,47 @@ public sealed class HistoryTests
         }
     }
 
+    public static TheoryData<StandInStateFlavour> Flavours() => new(StandInStateFlavour.Redis, StandInStateFlavour.PostgreSql);
+
+    [Fact]
+    public async Task Deliver_StoredRunRecordUnreadable_RunRecordedAfreshAndLogged()
+    {
+        await using var app = await RefreshApp.StartAsync(Routed());
+        app.Sidecar.SetState("statestore", HistoryStore.RunKey("8101"), "{not json"u8.ToArray());
+
+        Assert.Equal("SUCCESS", await app.DeliverAsync(Unrouted(8101)));
+
+        var run = await WaitForRunAsync(app, "8101", r => r["outcome"] is not null);
+        Assert.Equal(HistoryOutcomes.NotRouted, Text(run, "outcome"));
+        Assert.Equal(["8101"], Runs(await ListAsync(app, "")).Select(r => Text(r, "runId")));
+        Assert.True(app.Logs.Contains(LogLevel.Error, "is unreadable; starting it afresh"));
+    }
+
+    [Theory]
+    [MemberData(nameof(Flavours))]
+    public async Task Deliver_AnotherReplicaWritesTheFirstIndex_BothRunsListedAndTheLostWriteReadAgainNotRepeated(StandInStateFlavour flavour)
+    {
+        var store = new StandInStateStore(flavour);
+        await using var mode = await FakeModeServer.StartAsync(RefreshApp.Token, RefreshApp.Secret, Ct);
+        await using var one = await RefreshApp.StartAsync(Routed(), new StandInSidecarOptions { AppId = "refresh-1", StateStore = store }, mode);
+        await using var two = await RefreshApp.StartAsync(Routed(), new StandInSidecarOptions { AppId = "refresh-2", StateStore = store }, mode);
+        // Replica one read "no index yet" and its first write of the index is held; replica two indexes its run meanwhile.
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        one.Sidecar.HoldNext("SaveState", release.Task);
+        Assert.Equal("SUCCESS", await one.DeliverAsync(Unrouted(8201)));
+        await Eventually.UntilAsync(() => one.Sidecar.Calls.Any(c => c.Method == "SaveState"), "replica one's first history write", Ct, Wait);
+        Assert.Equal([HistoryStore.IndexKey], ((SaveStateRequest)one.Sidecar.Calls.First(c => c.Method == "SaveState").Request).States.Select(s => s.Key));
+        Assert.Equal("SUCCESS", await two.DeliverAsync(Unrouted(8202)));
+        await WaitForRunAsync(two, "8202", _ => true);
+
+        release.SetResult();
+
+        await WaitForRunAsync(one, "8201", _ => true);
+        Assert.Equal(["8201", "8202"], Runs(await ListAsync(one, "")).Select(r => Text(r, "runId")));
+        // A lost first write is an answer (read the index again and add to it), neither an outage nor worth the same write again.
+        Assert.Single(one.Sidecar.StateAttempts, a => a.Method == "SaveState" && a.Keys.Contains(HistoryStore.IndexKey) && a.Outcome != StandInStateOutcome.Ok);
+    }
+
     private static async Task<JsonObject?> GetRunAsync(RefreshApp app, string runId)
     {
         using var response = await app.Client.GetAsync($"/history/{runId}", Ct);
