@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text.Json.Nodes;
 using ModeRefresh.Refresh.Tests.Support;
 using ModeRefresh.TestSupport;
@@ -60,6 +61,61 @@ public sealed class ReplicaTests
         Assert.Equal(runs.Select(r => r.RunToken!).Order(StringComparer.Ordinal), outcomes);
         Assert.Equal(2, scheduler.Triggers.Where(t => t.Name.StartsWith("track:", StringComparison.Ordinal)).Select(t => t.App).Distinct().Count());
         Assert.Single(scheduler.Triggers, t => t.Name == "coalesce:acme:r0" && t.Result == StandInJobResult.Success);
+    }
+
+    /// <summary>
+    /// Replica A fires the coalesced run (Mode slow); replica B takes an ask meanwhile, joins the pending ask being
+    /// fired and reschedules the job as due at once; the Scheduler hands that trigger to A (round robin may), where
+    /// it waits behind the fire, which then gives the ask a due time one interval on. The trigger must not run it
+    /// early. The Scheduler runs on a clock that is never advanced, so the test sends each trigger itself, as the
+    /// stand-in Scheduler sends it (<c>POST /job/{name}</c> with the job's data).
+    /// </summary>
+    [Fact]
+    public async Task TwoReplicas_TriggerWhileOtherReplicaJoinedDuringFire_NextRunWaitsForItsInterval()
+    {
+        var interval = TimeSpan.FromSeconds(1);
+        using var scheduler = new StandInScheduler(new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow));
+        var broker = new StandInBroker();
+        var store = new StandInStateStore();
+        await using var mode = await FakeModeServer.StartAsync(RefreshApp.Token, RefreshApp.Secret, Ct);
+        var settings = Settings();
+        settings["Refresh:Reports:0:MinInterval"] = interval.ToString();
+        settings["Tracking:Enabled"] = "false";
+        await using var a = await RefreshApp.StartServedAsync(settings, scheduler, broker, store, mode);
+        await using var b = await RefreshApp.StartServedAsync(settings, scheduler, broker, store, mode);
+        const string job = "coalesce:acme:r0";
+
+        Assert.Equal("SUCCESS", await a.DeliverAsync(Run(1))); // runs at once
+        Assert.Equal("SUCCESS", await a.DeliverAsync(Run(2))); // joins the run due one interval on
+        Assert.NotNull(scheduler.Find(RefreshApp.AppId, job));
+        await Task.Delay(interval + TimeSpan.FromMilliseconds(100), Ct);
+
+        mode.Enqueue(FakeModeResponse.Slow(TimeSpan.FromMilliseconds(1500)), report: "r0");
+        var fire = TriggerAsync(a, job); // the due trigger: A runs the coalesced run for run 2
+        await mode.WaitForCallsAsync(c => c.Count(x => x.Accepted) >= 2, Wait);
+        Assert.Equal("SUCCESS", await b.DeliverAsync(Run(3))); // B joins the ask A is firing: the job is due at once
+        var early = TriggerAsync(a, job); // that trigger, handed to A: it waits behind the fire
+        Assert.Equal(HttpStatusCode.OK, await fire);
+        Assert.Equal(HttpStatusCode.OK, await early);
+
+        Assert.Equal(["1001", "1002"], mode.Runs.Select(r => r.Parameters!["run"]!.GetValue<string>()));
+        var rescheduled = scheduler.Find(RefreshApp.AppId, job);
+        Assert.NotNull(rescheduled);
+        Assert.True(rescheduled.NextAt - scheduler.Clock.GetUtcNow() > interval / 2, $"the job is due {rescheduled.NextAt - scheduler.Clock.GetUtcNow()} from now");
+
+        // Once due, the trigger runs run 3's ask, an interval after the fire ended.
+        await Task.Delay(interval + TimeSpan.FromMilliseconds(100), Ct);
+        Assert.Equal(HttpStatusCode.OK, await TriggerAsync(a, job));
+        var runs = mode.Runs;
+        Assert.Equal(["1001", "1002", "1003"], runs.Select(r => r.Parameters!["run"]!.GetValue<string>()));
+        Assert.True(runs[2].At - runs[1].At >= interval, $"the next run came {runs[2].At - runs[1].At} after the fired one");
+    }
+
+    private static async Task<HttpStatusCode> TriggerAsync(RefreshApp app, string job)
+    {
+        using var content = new StringContent("""{"workspace":"acme","report":"r0"}""", System.Text.Encoding.UTF8, "application/json");
+        using var response = await app.Client.PostAsync($"/job/{job}", content, Ct);
+        return response.StatusCode;
     }
 
     private static async Task DeliverUntilDoneAsync(RefreshApp app, JsonObject evt)
