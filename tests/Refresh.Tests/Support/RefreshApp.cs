@@ -106,7 +106,8 @@ internal sealed class RefreshApp : IAsyncDisposable
     /// Served by Kestrel on a port known before the sidecar starts, with the sidecar as daprd for app id
     /// <see cref="AppId"/>: it reads the app's subscriptions and delivers from <paramref name="broker"/>, and delivers
     /// the jobs <paramref name="scheduler"/> keeps (<c>POST /job/{name}</c>). Share the scheduler, state store, broker
-    /// and Mode with a second app to model a restart. <paramref name="appApiToken"/> is daprd's APP_API_TOKEN.
+    /// and Mode with a second app to model a restart, or two apps at once for two replicas (one consumer group on the
+    /// broker). <paramref name="appApiToken"/> is daprd's APP_API_TOKEN; <paramref name="delivery"/> the sidecar's redelivery.
     /// </summary>
     public static async Task<RefreshApp> StartServedAsync(
         IReadOnlyDictionary<string, string?>? settings,
@@ -114,7 +115,8 @@ internal sealed class RefreshApp : IAsyncDisposable
         StandInBroker broker,
         StandInStateStore? stateStore = null,
         FakeModeServer? sharedMode = null,
-        string? appApiToken = null)
+        string? appApiToken = null,
+        StandInDeliveryOptions? delivery = null)
     {
         var port = FreePort();
         var sidecar = await StandInSidecar.StartAsync(new StandInSidecarOptions
@@ -126,6 +128,7 @@ internal sealed class RefreshApp : IAsyncDisposable
             Scheduler = scheduler,
             StateStore = stateStore,
             TimeProvider = scheduler.Clock,
+            Delivery = delivery ?? new StandInDeliveryOptions(),
         });
         var mode = sharedMode ?? await FakeModeServer.StartAsync(Token, Secret);
         sidecar.SetSecret("secretstore", "MODE_API_TOKEN", Token);

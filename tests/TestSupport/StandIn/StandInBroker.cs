@@ -4,15 +4,30 @@ using System.Threading.Channels;
 namespace ModeRefresh.TestSupport;
 
 /// <summary>
-/// An in-process message broker shared by stand-in sidecars: what one sidecar accepts as a publish, every
-/// subscribed sidecar delivers to its app. Messages are kept, and a subscription made later first receives the
-/// backlog of its topic, as a durable consumer group that starts at the beginning of a stream would. Each sidecar
-/// is its own consumer group: two sidecars subscribed to one topic both get every message.
+/// An in-process message broker shared by stand-in sidecars: what one sidecar accepts as a publish, the subscribed
+/// sidecars deliver to their apps. Subscribers form consumer groups, one per app id, as daprd names them: a message is
+/// delivered once to each app id subscribed to its topic, by ONE of that app id's sidecars (competing consumers).
 /// </summary>
+/// <remarks>
+/// daprd passes every pub/sub component <c>consumerID</c>, the app id unless the component sets it (dapr/dapr v1.18.0
+/// pkg/runtime/processor/pubsub/pubsub.go <c>Init</c>). components-contrib v1.18.0 uses it as the consumer group:
+/// Redis Streams creates the group <c>consumerID</c> from the stream's start (pubsub/redis/redis.go
+/// <c>CreateConsumerGroup</c>: XGROUP CREATE … "0") and every replica reads it as the same consumer name with
+/// XREADGROUP ">" (pollNewMessagesLoop; the name is settings.go's <c>ConsumerID</c> in common/component/redis), so a
+/// message goes to one replica; Kafka takes <c>consumerGroup</c>, else <c>consumerID</c> (common/component/kafka/metadata.go).
+/// Hence the model: a group is made with the first subscription of its app id to a topic and starts with the topic's
+/// backlog; a later member (a second replica, a restarted sidecar) gets only what the group has not handed out yet;
+/// a message published while no member is subscribed waits for one. A member takes a message when it has a free
+/// delivery slot. Redelivery after RETRY stays with the sidecar that took the message: daprd retries it in its own
+/// resiliency runner (pkg/runtime/subscription/subscription.go), and Redis Streams then acks it either way
+/// (redis.go <c>processMessage</c>). Not modelled: Redis' reclaim of a message left pending by a sidecar that died
+/// mid-delivery (<c>reclaimPendingMessagesLoop</c>, after processingTimeout, by any replica), Kafka's partitions
+/// (with one partition one replica gets every message), and the read-ahead of up to queueDepth messages.
+/// </remarks>
 public sealed class StandInBroker
 {
     private readonly Lock _gate = new();
-    private readonly List<(string PubsubName, string Topic, ChannelWriter<BrokerMessage> Writer)> _subscribers = [];
+    private readonly Dictionary<(string PubsubName, string Topic, string Group), Channel<BrokerMessage>> _groups = [];
     private readonly WaitableList<BrokerMessage> _messages = new();
     private readonly WaitableList<StandInDelivery> _deliveries = new();
 
@@ -36,53 +51,50 @@ public sealed class StandInBroker
     public Task WaitForDeliveriesAsync(Func<IReadOnlyList<StandInDelivery>, bool> condition, TimeSpan timeout) =>
         _deliveries.WaitAsync(condition, timeout, "The broker's deliveries");
 
-    /// <summary>Stores a CloudEvent and hands it to every subscription of its topic.</summary>
+    /// <summary>Stores a CloudEvent and queues it for every consumer group subscribed to its topic.</summary>
     internal BrokerMessage Publish(string pubsubName, string topic, JsonObject cloudEvent, string? deadLetterOf = null)
     {
         var message = new BrokerMessage(
             pubsubName, topic, cloudEvent["id"]?.ToString() ?? "", cloudEvent.ToJsonString(), Clock.GetUtcNow(), deadLetterOf);
         lock (_gate)
         {
-            // Inside the lock, so a subscription being made sees each message exactly once: in its backlog or here.
+            // Inside the lock, so a group being made sees each message exactly once: in its backlog or here.
             _messages.Add(message);
-            foreach (var s in _subscribers.Where(s => s.PubsubName == pubsubName && s.Topic == topic))
+            foreach (var (key, queue) in _groups)
             {
-                s.Writer.TryWrite(message);
+                if (key.PubsubName == pubsubName && key.Topic == topic)
+                {
+                    queue.Writer.TryWrite(message);
+                }
             }
         }
 
         return message;
     }
 
-    /// <summary>Subscribes <paramref name="writer"/> to a topic: the backlog first, then each new message.</summary>
-    internal IDisposable Subscribe(string pubsubName, string topic, ChannelWriter<BrokerMessage> writer)
+    /// <summary>
+    /// A sidecar of app id <paramref name="consumerGroup"/> joins the group on a topic: the queue its members take
+    /// messages from, each message by one of them. The first member makes the group, which starts with the backlog.
+    /// </summary>
+    internal ChannelReader<BrokerMessage> Join(string pubsubName, string topic, string consumerGroup)
     {
-        var entry = (pubsubName, topic, writer);
+        var key = (pubsubName, topic, consumerGroup);
         lock (_gate)
         {
-            foreach (var m in _messages.Snapshot().Where(m => m.PubsubName == pubsubName && m.Topic == topic))
+            if (!_groups.TryGetValue(key, out var queue))
             {
-                writer.TryWrite(m);
+                _groups[key] = queue = Channel.CreateUnbounded<BrokerMessage>();
+                foreach (var m in _messages.Snapshot().Where(m => m.PubsubName == pubsubName && m.Topic == topic))
+                {
+                    queue.Writer.TryWrite(m);
+                }
             }
 
-            _subscribers.Add(entry);
+            return queue.Reader;
         }
-
-        return new Unsubscriber(() =>
-        {
-            lock (_gate)
-            {
-                _subscribers.Remove(entry);
-            }
-        });
     }
 
     internal void Record(StandInDelivery delivery) => _deliveries.Add(delivery);
-
-    private sealed class Unsubscriber(Action undo) : IDisposable
-    {
-        public void Dispose() => undo();
-    }
 }
 
 /// <summary>A message as the broker stores it: the CloudEvent envelope (JSON text) on a topic.</summary>
@@ -120,6 +132,7 @@ public enum StandInAnswer
 /// <param name="Copy">Which at-least-once copy (1-based).</param>
 /// <param name="Attempt">1 for the first attempt of that copy, 2 for its first redelivery, ...</param>
 /// <param name="HttpStatus">The app's status code, or null when it did not answer.</param>
+/// <param name="App">The app channel the sidecar delivered to: tells replicas of one app id apart.</param>
 public sealed record StandInDelivery(
     string AppId, string PubsubName, string Topic, string Route, string MessageId, int Copy, int Attempt,
-    StandInAnswer Answer, int? HttpStatus, DateTimeOffset At);
+    StandInAnswer Answer, int? HttpStatus, DateTimeOffset At, Uri App);

@@ -18,7 +18,10 @@ public sealed record StandInSidecarOptions
     /// <summary>Sent as <c>dapr-api-token</c> on every request to the app (daprd's <c>APP_API_TOKEN</c>).</summary>
     public string? AppApiToken { get; init; }
 
-    /// <summary>The app id: the default CloudEvent <c>source</c> of what this sidecar publishes.</summary>
+    /// <summary>
+    /// The app id: the default CloudEvent <c>source</c> of what this sidecar publishes, and its consumer group on the
+    /// broker (daprd's default consumerID): sidecars of one app id share a topic's messages, each to one of them.
+    /// </summary>
     public string AppId { get; init; } = "app";
 
     public StandInDeliveryOptions Delivery { get; init; } = new();

@@ -13,22 +13,14 @@ internal sealed class StandInSubscriber(StandInBroker broker, StandInSidecarOpti
     private readonly StandInDeliveryOptions _delivery = options.Delivery;
     private readonly StandInAppChannel _app = new(options.AppChannel!, options.AppApiToken, options.Delivery.AttemptTimeout);
     private readonly TaskCompletionSource<StandInSubscribeResult> _subscribed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly List<IDisposable> _subscriptions = [];
 
     /// <summary>Completes once the app was asked (and the answer acted on); daprd counts itself initialised then.</summary>
     public Task<StandInSubscribeResult> Subscribed => _subscribed.Task;
 
     public void Start() => _ = Task.Run(RunAsync, stopping);
 
-    public void Dispose()
-    {
-        lock (_subscriptions)
-        {
-            _subscriptions.ForEach(s => s.Dispose());
-        }
-
-        _app.Dispose();
-    }
+    // Stopping ends the pumps: the sidecar takes no more messages from its groups, which keep them for the others.
+    public void Dispose() => _app.Dispose();
 
     private async Task RunAsync()
     {
@@ -41,13 +33,9 @@ internal sealed class StandInSubscriber(StandInBroker broker, StandInSidecarOpti
             var result = await _app.ReadSubscriptionsAsync(stopping);
             foreach (var subscription in result.Subscriptions)
             {
-                var channel = Channel.CreateUnbounded<BrokerMessage>();
-                lock (_subscriptions)
-                {
-                    _subscriptions.Add(broker.Subscribe(subscription.PubsubName, subscription.Topic, channel.Writer));
-                }
-
-                _ = Task.Run(() => PumpAsync(subscription, channel.Reader), stopping);
+                // The consumer group is the app id: daprd's default consumerID (see StandInBroker).
+                var queue = broker.Join(subscription.PubsubName, subscription.Topic, options.AppId);
+                _ = Task.Run(() => PumpAsync(subscription, queue), stopping);
             }
 
             _subscribed.TrySetResult(result);
@@ -63,9 +51,21 @@ internal sealed class StandInSubscriber(StandInBroker broker, StandInSidecarOpti
         using var slots = new SemaphoreSlim(_delivery.MaxConcurrency);
         try
         {
-            await foreach (var message in reader.ReadAllAsync(stopping))
+            while (true)
             {
+                // A free slot first: a busy replica leaves the group's next message to another one.
                 await slots.WaitAsync(stopping);
+                BrokerMessage message;
+                try
+                {
+                    message = await reader.ReadAsync(stopping);
+                }
+                catch
+                {
+                    slots.Release();
+                    throw;
+                }
+
                 _ = Task.Run(async () =>
                 {
                     try
@@ -109,7 +109,7 @@ internal sealed class StandInSubscriber(StandInBroker broker, StandInSidecarOpti
             {
                 var (answer, status) = await _app.DeliverAsync(subscription.Route, message.CloudEvent, traceParent, stopping);
                 broker.Record(new StandInDelivery(options.AppId, subscription.PubsubName, subscription.Topic, subscription.Route,
-                    message.Id, copy, attempt, answer, status, broker.Clock.GetUtcNow()));
+                    message.Id, copy, attempt, answer, status, broker.Clock.GetUtcNow(), options.AppChannel!));
                 switch (answer)
                 {
                     case StandInAnswer.Success:

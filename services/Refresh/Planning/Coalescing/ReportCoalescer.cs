@@ -152,6 +152,16 @@ public sealed partial class ReportCoalescer(
                 return true; // already served: a redelivered callback
             }
 
+            if (pending.DueAt - time.GetUtcNow() is var early && early > TimeSpan.Zero)
+            {
+                // A trigger before the ask is due: another replica took an ask while this one was firing the previous
+                // run and rescheduled the job at once, and the Scheduler handed that trigger here, where it waited
+                // behind the fire that then set this ask's due time. Running it now would break the interval.
+                await ScheduleAsync(job.Workspace, job.Report, early, ct);
+                LogNotYetDue(logger, $"{job.Workspace}/{job.Report}", pending.DueAt);
+                return true;
+            }
+
             var target = new ReportTarget(job.Workspace, job.Report, pending.ParametersJson) { MinInterval = pending.MinInterval };
             var evt = new DbtRunEvent
             {
@@ -306,6 +316,10 @@ public sealed partial class ReportCoalescer(
 
     [LoggerMessage(EventId = 805, Level = LogLevel.Error, Message = "Could not schedule the coalesced run {Key}")]
     private static partial void LogNotScheduled(ILogger logger, Exception exception, string key);
+
+    [LoggerMessage(EventId = 807, Level = LogLevel.Debug,
+        Message = "Coalesced run of report {Target} triggered before it is due ({DueAt}); rescheduled for then")]
+    private static partial void LogNotYetDue(ILogger logger, string target, DateTimeOffset dueAt);
 
     [LoggerMessage(EventId = 806, Level = LogLevel.Error, Message = "Job {Name} carried no readable report; dropped")]
     private static partial void LogUnreadableJob(ILogger logger, string name);
