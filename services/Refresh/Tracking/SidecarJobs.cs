@@ -24,13 +24,14 @@ public sealed class SidecarJobs : IDisposable
     private readonly Metadata? _headers;
     private readonly IOptions<DaprOptions> _options;
 
-    public SidecarJobs(IConfiguration configuration, IOptions<DaprOptions> options)
+    public SidecarJobs(IOptions<SidecarEndpoints> sidecar, IOptions<DaprOptions> options)
     {
         _options = options;
-        _channel = GrpcChannel.ForAddress(Dapr.DaprDefaults.GetDefaultGrpcEndpoint(configuration), SidecarChannel.Options());
+        // The endpoints AddServiceDefaults checked at start-up, the same the SDK's client uses.
+        var endpoints = sidecar.Value;
+        _channel = GrpcChannel.ForAddress(endpoints.GrpcAddress, SidecarChannel.Options());
         _client = new Autogen.Dapr.DaprClient(_channel);
-        var token = Dapr.DaprDefaults.GetDefaultDaprApiToken(configuration);
-        _headers = string.IsNullOrEmpty(token) ? null : new Metadata { { ApiTokenHeader, token } };
+        _headers = string.IsNullOrEmpty(endpoints.ApiToken) ? null : new Metadata { { ApiTokenHeader, endpoints.ApiToken } };
     }
 
     /// <summary>
