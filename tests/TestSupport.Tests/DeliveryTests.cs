@@ -60,6 +60,27 @@ public sealed class DeliveryTests
     }
 
     [Fact]
+    public async Task InFlightDeliveries_AppHoldsTheDelivery_ListedUntilAnsweredThenRecorded()
+    {
+        await using var app = await SubscriberApp.StartAsync(Subscriptions);
+        app.Delay = TimeSpan.FromSeconds(3);
+        await using var pair = await Pair.StartAsync(app, Fast);
+        await pair.Subscriber.WaitForSubscriptionsAsync(Wait);
+        Assert.Empty(pair.Subscriber.InFlightDeliveries);
+
+        var metadata = new Dictionary<string, string> { ["cloudevent.id"] = "held-1" };
+        await pair.Dapr.PublishEventAsync("pubsub", "plain", new { N = 1 }, metadata, Sdk.Ct);
+        await Sdk.EventuallyAsync(() => pair.Subscriber.InFlightDeliveries.Count == 1, "the held delivery is listed");
+
+        var recorded = pair.Broker.Deliveries; // read first: an attempt leaves InFlightDeliveries before it is recorded
+        var held = Assert.Single(pair.Subscriber.InFlightDeliveries);
+        Assert.Equal(("plain", "held-1", 1, 1), (held.Topic, held.MessageId, held.Copy, held.Attempt));
+        Assert.Empty(recorded); // not recorded before the app answers: what InFlightDeliveries is for
+        await pair.Broker.WaitForDeliveriesAsync(d => d.Count == 1, Wait);
+        Assert.Empty(pair.Subscriber.InFlightDeliveries);
+    }
+
+    [Fact]
     public async Task Subscribe_AppStartsLate_WaitsForItsPortThenAsksOnceAndDeliversTheBacklog()
     {
         var port = SubscriberApp.FreePort();

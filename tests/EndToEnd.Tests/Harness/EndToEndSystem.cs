@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -167,6 +168,7 @@ internal sealed class EndToEndSystem : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Ingress.DisposeAsync();
+        WriteBroker();
         await Refresh.DisposeAsync();
         Write(Ingress);
         Write(Refresh);
@@ -192,6 +194,20 @@ internal sealed class EndToEndSystem : IAsyncDisposable
         return all.Where(kv => kv.Value is not null).ToDictionary(kv => kv.Key, kv => kv.Value!);
     }
 
+    // Before Refresh is stopped: what the stand-ins hold, so a timed-out wait tells "never sent" from "Refresh holds it".
+    private void WriteBroker()
+    {
+        var output = TestContext.Current.TestOutputHelper;
+        var now = TimeProvider.System.GetUtcNow(); // the harness's broker runs on the system clock
+        var topics = string.Join(", ", Broker.Messages.GroupBy(m => m.Topic).Select(g => $"{g.Key}: {g.Count()}"));
+        var answers = string.Join(", ", Broker.Deliveries.GroupBy(d => d.Answer).Select(g => $"{g.Key}: {g.Count()}"));
+        output?.WriteLine($"----- broker: messages [{topics}]; delivery answers [{answers}] -----");
+        foreach (var a in RefreshSidecar.InFlightDeliveries)
+        {
+            output?.WriteLine($"in flight to Refresh: {a.Topic} {a.MessageId} copy {a.Copy} attempt {a.Attempt}, sent {(now - a.SentAt).TotalSeconds:0.0} s ago");
+        }
+    }
+
     // Shown by the runner for failed tests: what each service logged, to see why.
     private static void Write(ServiceProcess process)
     {
@@ -209,6 +225,14 @@ internal sealed class EndToEndSystem : IAsyncDisposable
         var timeout = TimeSpan.FromSeconds(30);
         await Task.WhenAll(Ingress.WaitForAsync("/healthz", timeout), Refresh.WaitForAsync("/healthz", timeout));
         await Ingress.WaitForAsync("/readyz", timeout); // a webhook key is loaded
-        await RefreshSidecar.WaitForSubscriptionsAsync(timeout);
+        // daprd asks once: a Refresh that gave no subscription for the topic would get nothing, and the test would
+        // only time out later waiting for deliveries. Say so now, with what the sidecar made of the answer.
+        var subscribed = await RefreshSidecar.WaitForSubscribeResultAsync(timeout);
+        if (!subscribed.Subscriptions.Any(s => s.Topic == Topic))
+        {
+            throw new InvalidOperationException(
+                $"Refresh's sidecar did not subscribe to {Topic}: GET /dapr/subscribe gave {subscribed.HttpStatus?.ToString(CultureInfo.InvariantCulture) ?? "no answer"}" +
+                $" ({subscribed.Error ?? "no error"}), topics [{string.Join(", ", subscribed.Subscriptions.Select(s => s.Topic))}].");
+        }
     }
 }

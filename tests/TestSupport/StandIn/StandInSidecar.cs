@@ -145,6 +145,9 @@ public sealed class StandInSidecar : IAsyncDisposable
     public async Task<IReadOnlyList<StandInSubscription>> WaitForSubscriptionsAsync(TimeSpan timeout) =>
         (await WaitForSubscribeResultAsync(timeout)).Subscriptions;
 
+    /// <summary>Delivery attempts sent to the app and not answered yet (none without an app channel).</summary>
+    public IReadOnlyList<StandInAttempt> InFlightDeliveries => _subscriber?.InFlight ?? [];
+
     /// <summary>Waits until the app's one <c>GET /dapr/subscribe</c> was answered (or given up on); returns what daprd made of it.</summary>
     public Task<StandInSubscribeResult> WaitForSubscribeResultAsync(TimeSpan timeout) =>
         _subscriber is null

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Threading.Channels;
 
 namespace ModeRefresh.TestSupport;
@@ -13,9 +14,17 @@ internal sealed class StandInSubscriber(StandInBroker broker, StandInSidecarOpti
     private readonly StandInDeliveryOptions _delivery = options.Delivery;
     private readonly StandInAppChannel _app = new(options.AppChannel!, options.AppApiToken, options.Delivery.AttemptTimeout);
     private readonly TaskCompletionSource<StandInSubscribeResult> _subscribed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ConcurrentDictionary<long, StandInAttempt> _inFlight = new();
+    private long _attempts;
 
     /// <summary>Completes once the app was asked (and the answer acted on); daprd counts itself initialised then.</summary>
     public Task<StandInSubscribeResult> Subscribed => _subscribed.Task;
+
+    /// <summary>
+    /// Attempts sent to the app and not answered yet. A delivery is recorded only once answered (or after the attempt
+    /// timeout), so without this a test that timed out could not tell "never sent" from "the app holds it".
+    /// </summary>
+    public IReadOnlyList<StandInAttempt> InFlight => [.. _inFlight.OrderBy(kv => kv.Key).Select(kv => kv.Value)];
 
     public void Start() => _ = Task.Run(RunAsync, stopping);
 
@@ -107,7 +116,19 @@ internal sealed class StandInSubscriber(StandInBroker broker, StandInSidecarOpti
             var traceParent = message.Envelope["traceparent"]?.ToString();
             for (var attempt = 1; ; attempt++)
             {
-                var (answer, status) = await _app.DeliverAsync(subscription.Route, message.CloudEvent, traceParent, stopping);
+                var key = Interlocked.Increment(ref _attempts);
+                _inFlight[key] = new StandInAttempt(subscription.Topic, message.Id, copy, attempt, broker.Clock.GetUtcNow());
+                (StandInAnswer Answer, int? Status) answered;
+                try
+                {
+                    answered = await _app.DeliverAsync(subscription.Route, message.CloudEvent, traceParent, stopping);
+                }
+                finally
+                {
+                    _inFlight.TryRemove(key, out _);
+                }
+
+                var (answer, status) = answered;
                 broker.Record(new StandInDelivery(options.AppId, subscription.PubsubName, subscription.Topic, subscription.Route,
                     message.Id, copy, attempt, answer, status, broker.Clock.GetUtcNow(), options.AppChannel!));
                 switch (answer)
@@ -147,3 +168,6 @@ internal sealed class StandInSubscriber(StandInBroker broker, StandInSidecarOpti
         }
     }
 }
+
+/// <summary>One delivery attempt sent to the app and not answered yet.</summary>
+public sealed record StandInAttempt(string Topic, string MessageId, int Copy, int Attempt, DateTimeOffset SentAt);
