@@ -14,6 +14,8 @@ namespace ModeRefresh.TestSupport;
 internal sealed class LoopbackHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly CancellationTokenSource _stopping = new();
+    private int _disposed;
 
     private LoopbackHost(WebApplication app, string baseUrl)
     {
@@ -23,6 +25,9 @@ internal sealed class LoopbackHost : IAsyncDisposable
 
     /// <summary>Base URL without a trailing slash, e.g. <c>http://127.0.0.1:41234</c>.</summary>
     public string BaseUrl { get; }
+
+    /// <summary>Cancelled when the host is disposed: a handler that hangs on purpose waits on it too.</summary>
+    public CancellationToken Stopping => _stopping.Token;
 
     public static async Task<LoopbackHost> StartAsync(RequestDelegate handler, CancellationToken ct)
     {
@@ -38,11 +43,18 @@ internal sealed class LoopbackHost : IAsyncDisposable
         return new LoopbackHost(app, $"http://127.0.0.1:{listen!.IPEndPoint!.Port}");
     }
 
-    /// <summary>Stops within 5 s; the caller first releases hanging handlers, or the graceful stop would wait for them.</summary>
+    /// <summary>Stops within 5 s, once however often it is called.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync(); // releases hanging handlers, or the graceful stop would wait for them
         using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         await _app.StopAsync(patience.Token);
         await _app.DisposeAsync();
+        _stopping.Dispose();
     }
 }

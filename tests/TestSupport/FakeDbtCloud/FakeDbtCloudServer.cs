@@ -22,7 +22,6 @@ namespace ModeRefresh.TestSupport;
 /// </summary>
 public sealed partial class FakeDbtCloudServer : IAsyncDisposable
 {
-    private readonly CancellationTokenSource _stopping = new();
     private readonly WaitableList<FakeDbtCloudCall> _calls = new();
     private readonly Lock _gate = new();
     private readonly Dictionary<(long, long), FakeDbtRun> _runs = [];
@@ -32,7 +31,6 @@ public sealed partial class FakeDbtCloudServer : IAsyncDisposable
     private readonly long _accountId;
     private volatile string _token;
     private LoopbackHost? _host;
-    private int _disposed;
 
     private FakeDbtCloudServer(string token, long accountId, TimeProvider clock)
     {
@@ -98,18 +96,10 @@ public sealed partial class FakeDbtCloudServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 1)
-        {
-            return;
-        }
-
-        await _stopping.CancelAsync(); // releases hanging calls, or the graceful stop would wait for them
         if (_host is not null)
         {
-            await _host.DisposeAsync();
+            await _host.DisposeAsync(); // releases hanging calls first (LoopbackHost.Stopping)
         }
-
-        _stopping.Dispose();
     }
 
     private async Task StartHostAsync(CancellationToken ct)
@@ -149,7 +139,7 @@ public sealed partial class FakeDbtCloudServer : IAsyncDisposable
             at, request.Method, path, request.QueryString.Value ?? "", target, account, runId, step,
             authorization.Length == 0 ? null : authorization, scheme, authOk, scripted.Hangs ? FakeDbtCloudCall.NoAnswer : answer.StatusCode));
 
-        using var either = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stopping.Token);
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _host!.Stopping);
         if (scripted.Hangs || scripted.Delay is not null)
         {
             await Task.Delay(scripted.Hangs ? Timeout.InfiniteTimeSpan : scripted.Delay!.Value, either.Token).ContinueWith(_ => { }, TaskScheduler.Default);

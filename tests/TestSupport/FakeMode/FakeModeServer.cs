@@ -18,7 +18,6 @@ namespace ModeRefresh.TestSupport;
 /// </summary>
 public sealed class FakeModeServer : IAsyncDisposable
 {
-    private readonly CancellationTokenSource _stopping = new();
     private readonly WaitableList<FakeModeCall> _calls;
     private readonly FakeModeScript _script;
     private readonly TimeProvider _clock;
@@ -28,7 +27,6 @@ public sealed class FakeModeServer : IAsyncDisposable
     private volatile FakeModeRateLimit? _limit;
     private volatile FakeModeCredentials _credentials;
     private volatile IReadOnlySet<string>? _knownReports;
-    private int _disposed;
 
     private FakeModeServer(string token, string secret, TimeProvider clock)
     {
@@ -138,18 +136,10 @@ public sealed class FakeModeServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 1)
-        {
-            return;
-        }
-
-        await _stopping.CancelAsync(); // releases hanging calls, or the graceful stop would wait for them
         if (_host is not null)
         {
-            await _host.DisposeAsync();
+            await _host.DisposeAsync(); // releases hanging calls first (LoopbackHost.Stopping)
         }
-
-        _stopping.Dispose();
     }
 
     private async Task StartHostAsync(CancellationToken ct)
@@ -186,7 +176,7 @@ public sealed class FakeModeServer : IAsyncDisposable
 
         if (response.Hangs || response.Delay is not null)
         {
-            using var either = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stopping.Token);
+            using var either = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _host!.Stopping);
             var wait = response.Hangs ? Timeout.InfiniteTimeSpan : response.Delay!.Value;
             await Task.Delay(wait, either.Token).ContinueWith(_ => { }, TaskScheduler.Default);
             if (response.Hangs || either.IsCancellationRequested)
