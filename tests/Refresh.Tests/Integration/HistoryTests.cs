@@ -312,9 +312,11 @@ public sealed class HistoryTests
         Assert.Equal("SUCCESS", await app.DeliverAsync(Unrouted(6004)));
 
         await WaitForRunAsync(app, "6004", _ => true);
+        // The writer logs the recovery after the write that GET /history may already have read: wait for the line.
+        await Eventually.UntilAsync(() => app.Logs.Contains(LogLevel.Information, "Run history is recorded again; 3 note(s) were lost meanwhile"),
+            "the recovery logged with the count of notes lost", Ct, Wait,
+            () => string.Join("\n", app.Logs.Lines.Where(l => l.Category.Contains("History", StringComparison.Ordinal)).Select(l => l.Message)));
         Assert.Single(app.Logs.Lines, l => l.Message.Contains("Run history is not being recorded", StringComparison.Ordinal));
-        Assert.True(app.Logs.Contains(LogLevel.Information, "Run history is recorded again; 3 note(s) were lost meanwhile"),
-            string.Join("\n", app.Logs.Lines.Where(l => l.Category.Contains("History", StringComparison.Ordinal)).Select(l => l.Message)));
     }
 
     [Fact]
